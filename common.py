@@ -1,0 +1,424 @@
+"""Общее для всех шагов лекции: эндпоинты, клиенты, обработка ошибок, вывод.
+
+Эндпоинты читаются из окружения и из файла .env в текущем каталоге — скрипты запускают
+из корня проекта (переменная окружения важнее .env):
+    S3_ENDPOINTS=minio,yandex              — имена эндпоинтов через запятую;
+    <ИМЯ>_ENDPOINT_URL, _ACCESS_KEY, _SECRET_KEY, _BUCKET — обязательны;
+    <ИМЯ>_REGION (us-east-1), _URL_STYLE (path | vhost), _CA_BUNDLE — необязательны.
+
+Из одной записи Endpoint строятся все четыре клиента — boto3, minio, DuckDB и s3fs (pandas),
+поэтому настройки совместимости у них одинаковые и заданы здесь один раз.
+Тяжёлые библиотеки (boto3, minio, duckdb) импортируются только внутри сборщиков клиентов.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from dotenv import load_dotenv
+from rich.console import Console
+from rich.table import Table
+
+ROOT = Path(__file__).resolve().parent
+console = Console(highlight=False)
+
+# Короткие таймауты и мало повторов: мёртвый провайдер не должен молчать минутами перед залом
+# (по умолчанию botocore ждёт соединения 60 с, minio-py — до 5 повторов, DuckDB — 30 с и 3 повтора).
+CONNECT_TIMEOUT = 3
+READ_TIMEOUT = 6
+ATTEMPTS = 2
+
+TITANIC_URL = "https://raw.githubusercontent.com/datasciencedojo/datasets/master/titanic.csv"
+TITANIC_COLUMNS = ["PassengerId", "Survived", "Pclass", "Name", "Sex", "Age",
+                   "SibSp", "Parch", "Ticket", "Fare", "Cabin", "Embarked"]
+
+# Имена бакетов по правилам S3: 3–63 символа, строчные латинские буквы, цифры, точки и дефисы.
+BUCKET_NAME = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
+BUCKET_SUFFIXES = {"duckdb_bucket": "-duckdb", "pandas_bucket": "-pandas", "temp_bucket": "-tmp"}
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    """Один S3-эндпоинт. Ключи не попадают в repr, а значит и в вывод."""
+
+    name: str
+    url: str
+    region: str
+    bucket: str
+    url_style: str = "path"
+    ca_bundle: str | None = None
+    access_key: str = field(default="", repr=False)
+    secret_key: str = field(default="", repr=False)
+
+    @property
+    def host(self) -> str:  # host:port без схемы — так его ждут minio и DuckDB
+        return urlsplit(self.url).netloc
+
+    @property
+    def secure(self) -> bool:
+        return urlsplit(self.url).scheme == "https"
+
+    # Остальные бакеты лекции выводятся из основного: имена бакетов в облаке глобальны,
+    # поэтому свои уникальные имена даёт одна переменная <ИМЯ>_BUCKET.
+    @property
+    def duckdb_bucket(self) -> str:
+        return self.bucket + BUCKET_SUFFIXES["duckdb_bucket"]
+
+    @property
+    def pandas_bucket(self) -> str:
+        return self.bucket + BUCKET_SUFFIXES["pandas_bucket"]
+
+    @property
+    def temp_bucket(self) -> str:
+        return self.bucket + BUCKET_SUFFIXES["temp_bucket"]
+
+
+def config_error(message: str) -> None:
+    console.print(f"[bold red]Ошибка настройки:[/] {message}")
+    raise SystemExit(2)
+
+
+def endpoints() -> list[Endpoint]:
+    """Эндпоинты из окружения и .env; любая ошибка настройки — сообщение и код выхода 2."""
+    load_dotenv(Path.cwd() / ".env", override=False)
+    names = [n.strip() for n in os.environ.get("S3_ENDPOINTS", "").split(",") if n.strip()]
+    if not names:
+        config_error(
+            "не задан S3_ENDPOINTS. Скопируйте .env.example в .env и запустите локальный S3: "
+            "docker-compose up -d или python local_s3.py; либо запустите всю лекцию: python run_demo.py"
+        )
+    return [_read_endpoint(name) for name in names]
+
+
+def _read_endpoint(name: str) -> Endpoint:
+    prefix = re.sub(r"[^A-Z0-9]", "_", name.upper())
+
+    def var(suffix: str, default: str | None = None) -> str:
+        value = os.environ.get(f"{prefix}_{suffix}", "").strip() or default
+        if value is None:
+            config_error(f"эндпоинт «{name}» указан в S3_ENDPOINTS, но не задана переменная {prefix}_{suffix}")
+        return value
+
+    url, bucket = var("ENDPOINT_URL"), var("BUCKET")
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        config_error(f"{prefix}_ENDPOINT_URL={url!r}: нужен адрес со схемой, например http://127.0.0.1:9000")
+    if parts.path.strip("/") or parts.query:
+        config_error(f"{prefix}_ENDPOINT_URL={url!r}: адрес без пути — бакет задаётся в {prefix}_BUCKET")
+    url_style = var("URL_STYLE", "path").lower()
+    if url_style not in ("path", "vhost"):
+        config_error(f"{prefix}_URL_STYLE={url_style!r}: допустимо path или vhost")
+    for suffix in ("", *BUCKET_SUFFIXES.values()):
+        if not BUCKET_NAME.match(bucket + suffix) or ".." in bucket:
+            config_error(
+                f"{prefix}_BUCKET={bucket!r}: имя бакета по правилам S3 — 3–63 символа, строчные латинские "
+                f"буквы, цифры, точки и дефисы (лекция добавляет к нему суффиксы до 7 символов, "
+                f"поэтому не длиннее 56)"
+            )
+    ca_bundle = var("CA_BUNDLE", "") or None
+    if ca_bundle and not os.access(ca_bundle, os.R_OK):
+        config_error(f"{prefix}_CA_BUNDLE={ca_bundle!r}: файл не найден или не читается")
+    return Endpoint(name=name, url=url.rstrip("/"), region=var("REGION", "us-east-1"), bucket=bucket,
+                    url_style=url_style, ca_bundle=ca_bundle,
+                    access_key=var("ACCESS_KEY"), secret_key=var("SECRET_KEY"))
+
+
+def data_file(download: bool = False) -> Path:
+    """Локальный CSV «Титаника» (TITANIC_CSV, по умолчанию titanic.csv в корне); download — скачать, если нет."""
+    path = Path(os.environ.get("TITANIC_CSV", "") or ROOT / "titanic.csv")
+    fetch = f"curl -fsSL -o {path} {TITANIC_URL}"
+    if not path.is_file() and download:
+        console.print(f"Файла {path.name} нет — скачиваю {TITANIC_URL}")
+        try:
+            with urllib.request.urlopen(TITANIC_URL, timeout=10) as response:
+                body = response.read()
+        except OSError as error:
+            config_error(f"не удалось скачать файл данных ({error}). Скачайте его командой:\n  {fetch}")
+        partial = path.with_name(path.name + ".part")  # полфайла не останется: сначала во временный
+        partial.write_bytes(body)
+        partial.replace(path)
+    if not path.is_file():
+        config_error(f"нет файла данных {path}. Его скачивает шаг 3 (upload_object.py) или команда:\n  {fetch}")
+    header = path.open(encoding="utf-8", errors="replace").readline().strip().split(",")
+    if header != TITANIC_COLUMNS:
+        config_error(f"{path} — не CSV «Титаника»: ожидались столбцы {','.join(TITANIC_COLUMNS)}.\n"
+                     f"  Скачайте настоящий: {fetch}")
+    return path
+
+
+# ── Клиенты ─────────────────────────────────────────────────────────────────────────────────────
+
+def _botocore_config_kwargs(endpoint: Endpoint) -> dict:
+    return dict(
+        # vhost: бакет в имени хоста (bucket.storage.yandexcloud.net); path: в пути — нужен для MinIO и IP.
+        s3={"addressing_style": "virtual" if endpoint.url_style == "vhost" else "path"},
+        # boto3 ≥ 1.36 считает CRC у каждой загрузки; MinIO, Ceph, GCS и российские облака
+        # такое отвергают (boto/boto3#4392) — считаем контрольные суммы, только когда их требует API.
+        request_checksum_calculation="when_required",
+        response_checksum_validation="when_required",
+        # SigV4: ссылки с подписью v2 подписывают Content-Type и ломаются у простого HTTP-клиента.
+        signature_version="s3v4",
+        connect_timeout=CONNECT_TIMEOUT,
+        read_timeout=READ_TIMEOUT,
+        retries={"total_max_attempts": ATTEMPTS, "mode": "standard"},
+    )
+
+
+def _verify(endpoint: Endpoint) -> str | bool:
+    # Свой CA (лаборатория, компания) — только из <ИМЯ>_CA_BUNDLE; проверку TLS не выключаем никогда.
+    return endpoint.ca_bundle or True
+
+
+def boto3_client(endpoint: Endpoint):
+    import boto3
+    from botocore.config import Config
+
+    return boto3.client(
+        "s3",
+        endpoint_url=endpoint.url,
+        region_name=endpoint.region,
+        aws_access_key_id=endpoint.access_key,
+        aws_secret_access_key=endpoint.secret_key,
+        verify=_verify(endpoint),
+        config=Config(**_botocore_config_kwargs(endpoint)),
+    )
+
+
+def minio_client(endpoint: Endpoint):
+    import certifi
+    import urllib3
+    from minio import Minio
+
+    http = urllib3.PoolManager(
+        # Пул minio-py по умолчанию ждёт ответа 5 минут и повторяет 5 раз (minio/minio-py#1068).
+        timeout=urllib3.Timeout(connect=CONNECT_TIMEOUT, read=READ_TIMEOUT),
+        retries=urllib3.Retry(total=ATTEMPTS - 1, read=0, backoff_factor=0.2,
+                              status_forcelist=[500, 502, 503, 504]),
+        cert_reqs="CERT_REQUIRED",
+        ca_certs=endpoint.ca_bundle or certifi.where(),
+    )
+    client = Minio(
+        endpoint.host,  # minio ждёт host:port без схемы (minio/minio-py#737)
+        access_key=endpoint.access_key,
+        secret_key=endpoint.secret_key,
+        secure=endpoint.secure,
+        # Без region minio сначала спрашивает GetBucketLocation, а его запрещают не все (minio/minio-py#1006).
+        region=endpoint.region,
+        http_client=http,
+    )
+    if endpoint.url_style == "vhost":
+        client.enable_virtual_style_endpoint()
+    return client
+
+
+def location(endpoint: Endpoint) -> dict:
+    """Аргументы CreateBucket для boto3: LocationConstraint только вне us-east-1.
+
+    Ceph RGW принимает лишь свою зону, AWS — отвергает us-east-1 в LocationConstraint."""
+    if endpoint.region == "us-east-1":
+        return {}
+    return {"CreateBucketConfiguration": {"LocationConstraint": endpoint.region}}
+
+
+def storage_options(endpoint: Endpoint) -> dict:
+    """storage_options для pandas: s3fs поверх aiobotocore с теми же настройками, что у boto3."""
+    import s3fs
+
+    # Свои повторы s3fs (5 попыток с паузами) поверх повторов botocore превращают зависший
+    # сервер в минуту тишины; параметра для них нет — только атрибут класса. Оставляем одну попытку.
+    s3fs.S3FileSystem.retries = 1
+    config = _botocore_config_kwargs(endpoint)
+    del config["signature_version"]  # s3fs задаёт подпись сам
+    return {
+        "key": endpoint.access_key,
+        "secret": endpoint.secret_key,
+        "endpoint_url": endpoint.url,
+        "client_kwargs": {"region_name": endpoint.region, "verify": _verify(endpoint)},
+        "config_kwargs": config,
+        "skip_instance_cache": True,
+    }
+
+
+def duckdb_connect(endpoint: Endpoint):
+    """Соединение DuckDB с загруженным httpfs и секретом S3 этого эндпоинта."""
+    import duckdb
+
+    con = duckdb.connect()
+    try:  # httpfs из колеса duckdb-extension-httpfs — работает без интернета (duckdb/duckdb#3315)
+        import duckdb_extension_httpfs
+
+        con.load_extension(str(next(Path(duckdb_extension_httpfs.__path__[0]).rglob("httpfs.duckdb_extension"))))
+    except (ImportError, StopIteration):
+        con.install_extension("httpfs")
+        con.load_extension("httpfs")
+    con.execute(f"SET http_timeout = {READ_TIMEOUT}")  # секунды
+    con.execute(f"SET http_retries = {ATTEMPTS - 1}")
+    if endpoint.ca_bundle:
+        con.execute(f"SET ca_cert_file = {_sql_text(endpoint.ca_bundle)}")
+    con.execute(f"""
+        CREATE SECRET lecture (
+            TYPE s3,
+            KEY_ID {_sql_text(endpoint.access_key)},
+            SECRET {_sql_text(endpoint.secret_key)},
+            REGION {_sql_text(endpoint.region)},     -- не-AWS хранилищам регион тоже нужен (duckdb/duckdb#9778)
+            ENDPOINT {_sql_text(endpoint.host)},     -- без схемы (duckdb/duckdb-httpfs#15)
+            USE_SSL {str(endpoint.secure).lower()},
+            URL_STYLE {_sql_text(endpoint.url_style)} -- в кавычках, иначе молча игнорируется (duckdb-httpfs#153)
+        )""")
+    return con
+
+
+def _sql_text(value: str) -> str:
+    return "'" + value.replace("'", "''") + "'"
+
+
+# ── Ошибки: одна строка на эндпоинт, дальше — следующий ─────────────────────────────────────────
+
+EXPLANATIONS = {
+    "SignatureDoesNotMatch": "подпись не сошлась — проверьте {p}_SECRET_KEY",
+    "InvalidAccessKeyId": "такого ключа доступа нет — проверьте {p}_ACCESS_KEY",
+    "InvalidClientTokenId": "такого ключа доступа нет — проверьте {p}_ACCESS_KEY",
+    "AccessDenied": "доступ запрещён — проверьте ключи {p}_ACCESS_KEY/{p}_SECRET_KEY и права на бакет",
+    "NoSuchBucket": "бакета нет — бакеты лекции создаёт create_bucket.py (шаг 6)",
+    "NoSuchKey": "объекта нет — его записывает один из предыдущих шагов",
+    "BucketAlreadyExists": "имя бакета занято другим владельцем (имена в облаке глобальны) — смените {p}_BUCKET",
+    "BucketNotEmpty": "бакет не пуст — S3 удаляет только пустые бакеты",
+    "InvalidLocationConstraint": "хранилище не принимает этот регион — проверьте {p}_REGION",
+    "IllegalLocationConstraintException": "хранилище не принимает этот регион — проверьте {p}_REGION",
+    "XAmzContentSHA256Mismatch": "хранилище не приняло контрольную сумму загрузки",
+    "MissingContentLength": "хранилище не приняло загрузку без Content-Length (контрольные суммы boto3)",
+    "RequestTimeTooSkewed": "часы компьютера расходятся с часами сервера — синхронизируйте время",
+    "timeout": "сервер не ответил вовремя — провайдер недоступен или перегружен",
+    "connection": "не удалось подключиться — сервер не запущен или адрес {p}_ENDPOINT_URL неверен",
+    "tls": "сертификат сервера не проверен — для своего CA задайте {p}_CA_BUNDLE",
+}
+_failed: list[str] = []
+_passed: list[str] = []
+
+
+@contextmanager
+def endpoint_block(endpoint: Endpoint) -> Iterator[None]:
+    """Блок одного эндпоинта: заголовок, а ожидаемая ошибка — одна строка ✗ вместо трассировки."""
+    console.rule(f"[bold]{endpoint.name}[/]  {endpoint.url}", style="cyan")
+    try:
+        yield
+    except Exception as error:  # noqa: BLE001 — ниже отбираются только ожидаемые семейства ошибок
+        code = _error_code(error)
+        if code is None:
+            raise
+        prefix = re.sub(r"[^A-Z0-9]", "_", endpoint.name.upper())
+        explanation = EXPLANATIONS.get(code, "").format(p=prefix) or _error_message(error)
+        fail(f"{endpoint.name}: {code} — {_mask(explanation, endpoint)}")
+        _failed.append(endpoint.name)
+    else:
+        _passed.append(endpoint.name)
+
+
+def _error_chain(error: BaseException) -> Iterator[BaseException]:
+    seen = set()
+    while error is not None and id(error) not in seen:
+        seen.add(id(error))
+        yield error
+        error = error.__cause__ or error.__context__
+
+
+def _error_code(error: BaseException) -> str | None:
+    """S3-код ошибки или её семейство; None — ошибка не из S3-клиентов (это баг, пусть видна трассировка)."""
+    if isinstance(error, AssertionError):  # common.check: клиенты или данные разошлись
+        return "расхождение"
+    expected = False
+    for item in _error_chain(error):
+        module = type(item).__module__.split(".")[0]
+        expected |= module in ("botocore", "aiobotocore", "boto3", "s3transfer", "minio", "urllib3",
+                               "duckdb", "_duckdb", "s3fs", "fsspec") or isinstance(item, OSError)
+        response = getattr(item, "response", None)
+        if isinstance(response, dict) and response.get("Error", {}).get("Code"):
+            return str(response["Error"]["Code"])
+        if getattr(item, "code", None) and module == "minio":
+            return str(item.code)
+        text = str(item)
+        if match := re.search(r"<Code>(\w+)</Code>|\b(" + "|".join(k for k in EXPLANATIONS if k[0].isupper())
+                              + r")\b", text):
+            return match.group(1) or match.group(2)
+        name = type(item).__name__.lower()
+        if "timeout" in name or "timed out" in text.lower():
+            return "timeout"
+        if "ssl" in name or "certificate" in text.lower():
+            return "tls"
+        if "connect" in name or "refused" in text.lower() or "name or service" in text.lower():
+            return "connection"
+    return type(error).__name__ if expected else None
+
+
+def _error_message(error: BaseException) -> str:
+    return str(error).strip().splitlines()[0] if str(error).strip() else "без сообщения от сервера"
+
+
+def _mask(text: str, endpoint: Endpoint) -> str:
+    for secret in (endpoint.secret_key, endpoint.access_key):
+        if secret:
+            text = text.replace(secret, mask_key(secret))
+    return text
+
+
+def mask_key(key: str) -> str:
+    return f"{key[:4]}…{key[-3:]}" if len(key) > 10 else "…"
+
+
+# ── Вывод ───────────────────────────────────────────────────────────────────────────────────────
+
+def header(title: str) -> None:
+    console.print(f"\n[bold magenta]{title}[/]")
+
+
+def ok(text: str) -> None:
+    console.print(f"[bold green]✓[/] {text}")
+
+
+def fail(text: str) -> None:
+    console.print(f"[bold red]✗[/] {text}")
+
+
+def table(title: str, columns: list[str], rows: list[list]) -> None:
+    view = Table(title=title, title_justify="left", header_style="bold cyan")
+    for column in columns:
+        view.add_column(column)
+    for row in rows:
+        view.add_row(*(str(cell) for cell in row))
+    console.print(view)
+
+
+def human_size(size: int) -> str:
+    for unit in ("Б", "КиБ", "МиБ", "ГиБ"):
+        if size < 1024 or unit == "ГиБ":
+            return f"{size:.0f} {unit}" if unit == "Б" else f"{size:.1f} {unit}"
+        size /= 1024
+    return ""
+
+
+def check(condition: bool, good: str, bad: str) -> None:
+    """✓ good — или ошибка этого эндпоинта с текстом bad."""
+    if not condition:
+        raise AssertionError(bad)
+    ok(good)
+
+
+def agree(flag: bool) -> str:
+    return "[green]✓[/]" if flag else "[red]✗[/]"
+
+
+def summary() -> int:
+    """Итоговая строка шага; код выхода 0 — все эндпоинты прошли, 1 — хотя бы один нет."""
+    total = len(_passed) + len(_failed)
+    if _failed:
+        console.print(f"\n[bold red]{len(_passed)} из {total} эндпоинтов: ОК[/] (ошибки: {', '.join(_failed)})")
+        return 1
+    console.print(f"\n[bold green]{total} из {total} эндпоинтов: ОК[/]")
+    return 0

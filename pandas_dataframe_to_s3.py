@@ -1,0 +1,31 @@
+"""Шаг 10. pandas пишет DataFrame в S3.
+
+pandas не знает про S3 — адрес s3://… он передаёт библиотеке s3fs (fsspec), а та делает
+те же PUT, что boto3. storage_options — ключи и адрес эндпоинта. Один DataFrame уходит
+в бакет дважды: в Parquet (через pyarrow) и в CSV.
+
+Запуск: poetry run python pandas_dataframe_to_s3.py
+"""
+
+import pandas as pd
+
+import common
+
+
+def main() -> int:
+    df = pd.read_csv(common.data_file())
+    common.header(f"pandas: DataFrame {df.shape[0]}×{df.shape[1]} → S3")
+    for endpoint in common.endpoints():
+        with common.endpoint_block(endpoint):
+            options = common.storage_options(endpoint)
+            target = f"s3://{endpoint.pandas_bucket}"
+
+            df.to_parquet(f"{target}/titanic.parquet", index=False, storage_options=options)
+            df.to_csv(f"{target}/titanic.csv", index=False, storage_options=options)
+
+            common.ok(f"{target}/titanic.parquet и {target}/titanic.csv: {len(df)} строк, {df.shape[1]} столбцов")
+    return common.summary()
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,157 @@
+"""Настоящие S3-серверы для тестов и запуск шагов лекции так, как это делает лектор.
+
+Серверы: moto (отдельный процесс на эндпоинт, проверка подписей включена) и Ceph RADOS Gateway
+(tests/ceph_cluster.py) по HTTP и по TLS. Шаги запускаются подпроцессами с переменными окружения.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from dataclasses import dataclass
+from pathlib import Path
+
+import boto3
+import pytest
+from botocore.config import Config
+
+ROOT = Path(__file__).resolve().parent.parent
+DATA = Path(__file__).resolve().parent / "data" / "titanic_small.csv"
+SERVER_KINDS = ["moto", "ceph-http", "ceph-tls"]
+_names = itertools.count(1)
+
+
+@dataclass
+class S3Server:
+    kind: str
+    url: str
+    access_key: str
+    secret_key: str
+    ca_bundle: str | None = None
+
+    def client(self, **config):
+        """Собственный клиент теста — не из common.py, чтобы проверять шаги независимо."""
+        settings = dict(request_checksum_calculation="when_required", response_checksum_validation="when_required",
+                        s3={"addressing_style": "path"}, retries={"total_max_attempts": 1})
+        settings.update(config)
+        return boto3.client("s3", endpoint_url=self.url, region_name="us-east-1", aws_access_key_id=self.access_key,
+                            aws_secret_access_key=self.secret_key, verify=self.ca_bundle or True,
+                            config=Config(**settings))
+
+    def endpoint_env(self, name: str, bucket: str) -> dict[str, str]:
+        prefix = name.upper()
+        env = {f"{prefix}_ENDPOINT_URL": self.url, f"{prefix}_ACCESS_KEY": self.access_key,
+               f"{prefix}_SECRET_KEY": self.secret_key, f"{prefix}_BUCKET": bucket}
+        if self.ca_bundle:
+            env[f"{prefix}_CA_BUNDLE"] = self.ca_bundle
+        return env
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def start_moto(log_dir: Path) -> tuple[subprocess.Popen, S3Server]:
+    """moto в своём процессе; три первых запроса без подписи — выпустить ключи через IAM, дальше подпись обязательна."""
+    port = free_port()
+    env = dict(os.environ, INITIAL_NO_AUTH_ACTION_COUNT="3")
+    log = open(log_dir / f"moto-{port}.log", "wb")  # noqa: SIM115 — закрывается вместе с процессом
+    process = subprocess.Popen([sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
+                               env=env, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            urllib.request.urlopen(f"{url}/moto-api/data.json", timeout=1).read()
+            break
+        except OSError:
+            if time.monotonic() > deadline or process.poll() is not None:
+                process.kill()
+                raise RuntimeError(f"moto не запустился, лог: {log.name}") from None
+            time.sleep(0.1)
+    iam = boto3.client("iam", endpoint_url=url, region_name="us-east-1",
+                       aws_access_key_id="bootstrap", aws_secret_access_key="bootstrap")
+    iam.create_user(UserName="lecturer")
+    iam.put_user_policy(UserName="lecturer", PolicyName="everything", PolicyDocument=json.dumps(
+        {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}))
+    key = iam.create_access_key(UserName="lecturer")["AccessKey"]
+    server = S3Server("moto", url, key["AccessKeyId"], key["SecretAccessKey"])
+    server.client().list_buckets()  # подписанный запрос с новыми ключами проходит — сервер готов
+    return process, server
+
+
+@pytest.fixture(scope="session")
+def server_log_dir(tmp_path_factory) -> Path:
+    return tmp_path_factory.mktemp("server-logs")
+
+
+@pytest.fixture(scope="session")
+def moto_servers(server_log_dir):
+    """Два независимых moto: у каждого процесса своё состояние, как у двух провайдеров."""
+    started = [start_moto(server_log_dir) for _ in range(2)]
+    yield [server for _, server in started]
+    for process, _ in started:
+        process.terminate()
+        process.wait(timeout=10)
+
+
+@pytest.fixture(scope="session")
+def ceph(server_log_dir):
+    """Одноузловой кластер Ceph с шлюзом S3 по HTTP и TLS; без radosgw тесты Ceph пропускаются."""
+    from ceph_cluster import CephCluster, ceph_missing
+
+    reason = ceph_missing()
+    if reason:
+        if os.environ.get("S3_LECTURE_REQUIRE_CEPH"):
+            pytest.fail(f"S3_LECTURE_REQUIRE_CEPH задан, но Ceph недоступен: {reason}")
+        pytest.skip(reason)
+    cluster = CephCluster(server_log_dir / "ceph")
+    cluster.start()
+    yield cluster
+    cluster.stop()
+
+
+@pytest.fixture(params=SERVER_KINDS)
+def servers(request) -> list[S3Server]:
+    """Два эндпоинта одного вида сервера: два moto или два пользователя одного Ceph."""
+    if request.param == "moto":
+        return request.getfixturevalue("moto_servers")
+    cluster = request.getfixturevalue("ceph")
+    return [cluster.server(tls=request.param == "ceph-tls", user=f"user{n}") for n in (1, 2)]
+
+
+def unique_bucket(prefix: str = "lecture") -> str:
+    return f"{prefix}-{os.getpid()}-{next(_names)}"
+
+
+def base_env(tmp_path: Path) -> dict[str, str]:
+    """Окружение как у пользователя, но без чужих настроек S3 и TLS — код не должен от них зависеть."""
+    keep = ("PATH", "HOME", "LANG", "LC_ALL", "TMPDIR", "SYSTEMROOT", "VIRTUAL_ENV")
+    env = {k: v for k, v in os.environ.items() if k in keep}
+    env.update(COLUMNS="200", PYTHONIOENCODING="utf-8", TITANIC_CSV=str(DATA), HOME=str(tmp_path))
+    return env
+
+
+def lecture_env(tmp_path: Path, servers: list[S3Server]) -> tuple[dict[str, str], list[str]]:
+    """Окружение для двух эндпоинтов «first» и «second» со свежими основными бакетами (созданы заранее)."""
+    env, buckets = base_env(tmp_path), []
+    for name, server in zip(("first", "second"), servers, strict=True):
+        bucket = unique_bucket()
+        server.client().create_bucket(Bucket=bucket)
+        env.update(server.endpoint_env(name, bucket))
+        buckets.append(bucket)
+    env["S3_ENDPOINTS"] = "first,second"
+    return env, buckets
+
+
+def run_step(script: str, env: dict[str, str], cwd: Path, *args: str, timeout: float = 180):
+    return subprocess.run([sys.executable, str(ROOT / script), *args], env=env, cwd=cwd, capture_output=True,
+                          text=True, timeout=timeout, stdin=subprocess.DEVNULL)
