@@ -288,6 +288,8 @@ EXPLANATIONS = {
     "AccessDenied": "доступ запрещён — проверьте ключи {p}_ACCESS_KEY/{p}_SECRET_KEY и права на бакет",
     "NoSuchBucket": "бакета нет — бакеты лекции создаёт create_bucket.py (шаг 6)",
     "NoSuchKey": "объекта нет — его записывает один из предыдущих шагов",
+    "404": "не найдено — бакет или объект ещё не создан (бакеты лекции создаёт create_bucket.py, шаг 6)",
+    "403": "доступ запрещён — проверьте ключи {p}_ACCESS_KEY/{p}_SECRET_KEY и права на бакет",
     "BucketAlreadyExists": "имя бакета занято другим владельцем (имена в облаке глобальны) — смените {p}_BUCKET",
     "BucketNotEmpty": "бакет не пуст — S3 удаляет только пустые бакеты",
     "InvalidLocationConstraint": "хранилище не принимает этот регион — проверьте {p}_REGION",
@@ -295,9 +297,9 @@ EXPLANATIONS = {
     "XAmzContentSHA256Mismatch": "хранилище не приняло контрольную сумму загрузки",
     "MissingContentLength": "хранилище не приняло загрузку без Content-Length (контрольные суммы boto3)",
     "RequestTimeTooSkewed": "часы компьютера расходятся с часами сервера — синхронизируйте время",
-    "timeout": "сервер не ответил вовремя — провайдер недоступен или перегружен",
-    "connection": "не удалось подключиться — сервер не запущен или адрес {p}_ENDPOINT_URL неверен",
-    "tls": "сертификат сервера не проверен — для своего CA задайте {p}_CA_BUNDLE",
+    "таймаут": "сервер не ответил вовремя — провайдер недоступен или перегружен",
+    "нет соединения": "не удалось подключиться — сервер не запущен или адрес {p}_ENDPOINT_URL неверен",
+    "TLS": "сертификат сервера не проверен — для своего CA задайте {p}_CA_BUNDLE",
 }
 _failed: list[str] = []
 _passed: list[str] = []
@@ -349,11 +351,11 @@ def _error_code(error: BaseException) -> str | None:
             return match.group(1) or match.group(2)
         name = type(item).__name__.lower()
         if "timeout" in name or "timed out" in text.lower():
-            return "timeout"
+            return "таймаут"
         if "ssl" in name or "certificate" in text.lower():
-            return "tls"
+            return "TLS"
         if "connect" in name or "refused" in text.lower() or "name or service" in text.lower():
-            return "connection"
+            return "нет соединения"
     return type(error).__name__ if expected else None
 
 

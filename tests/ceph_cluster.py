@@ -40,8 +40,8 @@ def _free_port() -> int:
 
 def _run(*args: str, timeout: float = 60) -> str:
     # Демоны Ceph форкаются и держат унаследованные дескрипторы: никаких общих с нами каналов.
-    done = subprocess.run(args, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                          text=True, timeout=timeout, close_fds=True)
+    done = subprocess.run(args, stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=timeout,
+                          close_fds=True)
     if done.returncode != 0:
         raise RuntimeError(f"{' '.join(args)}: код {done.returncode}\n{done.stderr[-2000:]}")
     return done.stdout
