@@ -8,6 +8,7 @@
 """
 
 import argparse
+import logging
 import socket
 import time
 
@@ -17,8 +18,12 @@ from moto.server import ThreadedMotoServer
 import common
 
 
-def start_server(port: int, bucket: str) -> ThreadedMotoServer:
-    """Запускает сервер в фоне этого процесса и создаёт основной бакет."""
+def start_server(port: int, bucket: str, log_requests: bool = True) -> ThreadedMotoServer:
+    """Запускает сервер в фоне этого процесса и создаёт основной бакет.
+
+    log_requests: печатать каждый HTTP-запрос («PUT /lecture/boto3/titanic.csv 200») —
+    в отдельном окне это наглядно показывает, что S3 — просто HTTP."""
+    logging.getLogger("werkzeug").setLevel(logging.INFO if log_requests else logging.WARNING)
     with socket.socket() as probe:
         if probe.connect_ex(("127.0.0.1", port)) == 0:
             common.config_error(f"порт {port} уже занят — S3 уже запущен? Другой порт: --port 9100")
