@@ -32,7 +32,7 @@ console = Console(highlight=False)
 # Короткие таймауты и мало повторов: мёртвый провайдер не должен молчать минутами перед залом
 # (по умолчанию botocore ждёт соединения 60 с, minio-py — до 5 повторов, DuckDB — 30 с и 3 повтора).
 CONNECT_TIMEOUT = 3
-READ_TIMEOUT = 6
+READ_TIMEOUT = 4
 ATTEMPTS = 2
 
 TITANIC_URL = "https://raw.githubusercontent.com/datasciencedojo/datasets/master/titanic.csv"
@@ -41,7 +41,8 @@ TITANIC_COLUMNS = ["PassengerId", "Survived", "Pclass", "Name", "Sex", "Age",
 
 # Имена бакетов по правилам S3: 3–63 символа, строчные латинские буквы, цифры, точки и дефисы.
 BUCKET_NAME = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
-BUCKET_SUFFIXES = {"duckdb_bucket": "-duckdb", "pandas_bucket": "-pandas", "temp_bucket": "-tmp"}
+BUCKET_SUFFIXES = {"duckdb_bucket": "-duckdb", "pandas_bucket": "-pandas", "temp_bucket": "-tmp",
+                   "versions_bucket": "-ver"}
 
 
 @dataclass(frozen=True)
@@ -78,6 +79,10 @@ class Endpoint:
     @property
     def temp_bucket(self) -> str:
         return self.bucket + BUCKET_SUFFIXES["temp_bucket"]
+
+    @property
+    def versions_bucket(self) -> str:
+        return self.bucket + BUCKET_SUFFIXES["versions_bucket"]
 
 
 def config_error(message: str) -> None:
@@ -230,7 +235,13 @@ def location(endpoint: Endpoint) -> dict:
 def storage_options(endpoint: Endpoint) -> dict:
     """storage_options для pandas: s3fs поверх aiobotocore с теми же настройками, что у boto3."""
     import s3fs
+    from aiobotocore.session import AioSession
 
+    # aiohttp ждёт ответа «100 Continue» без всякого таймаута: запись на зависший сервер висела бы
+    # вечно (aio-libs/aiohttp + botocore, marin-community/marin#6719). Заголовок Expect не подписан
+    # (SigV4 его пропускает), поэтому его можно убрать перед отправкой.
+    session = AioSession()
+    session.register("before-send.s3", _drop_expect_header)
     # Свои повторы s3fs (5 попыток с паузами) поверх повторов botocore превращают зависший
     # сервер в минуту тишины; параметра для них нет — только атрибут класса. Оставляем одну попытку.
     s3fs.S3FileSystem.retries = 1
@@ -242,12 +253,18 @@ def storage_options(endpoint: Endpoint) -> dict:
         "endpoint_url": endpoint.url,
         "client_kwargs": {"region_name": endpoint.region, "verify": _verify(endpoint)},
         "config_kwargs": config,
+        "session": session,
         "skip_instance_cache": True,
     }
 
 
+def _drop_expect_header(request, **_) -> None:  # ответ None: обработчик лишь правит запрос
+    request.headers.pop("Expect", None)
+
+
 def duckdb_connect(endpoint: Endpoint):
     """Соединение DuckDB с загруженным httpfs и секретом S3 этого эндпоинта."""
+    import certifi
     import duckdb
 
     con = duckdb.connect()
@@ -258,10 +275,11 @@ def duckdb_connect(endpoint: Endpoint):
     except (ImportError, StopIteration):
         con.install_extension("httpfs")
         con.load_extension("httpfs")
-    con.execute(f"SET http_timeout = {READ_TIMEOUT}")  # секунды
-    con.execute(f"SET http_retries = {ATTEMPTS - 1}")
-    if endpoint.ca_bundle:
-        con.execute(f"SET ca_cert_file = {_sql_text(endpoint.ca_bundle)}")
+    con.execute(f"SET http_timeout = {READ_TIMEOUT}")  # секунды без ответа
+    con.execute("SET http_retries = 0")  # COPY и так повторяет PUT сам, 2–3 раза
+    # Тот же набор CA, что у boto3 и minio (certifi), или свой CA из <ИМЯ>_CA_BUNDLE; проверка включена всегда.
+    con.execute("SET enable_curl_server_cert_verification = true")
+    con.execute(f"SET ca_cert_file = {_sql_text(endpoint.ca_bundle or certifi.where())}")
     con.execute(f"""
         CREATE SECRET lecture (
             TYPE s3,
@@ -301,26 +319,76 @@ EXPLANATIONS = {
     "нет соединения": "не удалось подключиться — сервер не запущен или адрес {p}_ENDPOINT_URL неверен",
     "TLS": "сертификат сервера не проверен — для своего CA задайте {p}_CA_BUNDLE",
 }
+# Что лекция пишет сама (регулярные выражения ключей по бакетам): только это удаляет cleanup.py
+# и только здесь отменяются незавершённые составные загрузки. Чужие ключи лекция не трогает.
+# Основной бакет создаёт пользователь; остальные — лекция (их имена выводятся из основного).
+LECTURE_KEYS = {
+    "bucket": r"(boto3|minio)/titanic\.csv|extras/.+",
+    "duckdb_bucket": r"titanic\.parquet|titanic_by_class/Pclass=\d+/data_\d+\.parquet|pushdown/.+",
+    "pandas_bucket": r"titanic\.(parquet|csv)",
+    "versions_bucket": r"extras/.+",
+    "temp_bucket": r"",  # шаг 5 ничего в него не кладёт
+}
+_NO_CLEANUP = {"таймаут", "TLS", "SignatureDoesNotMatch", "InvalidAccessKeyId", "AccessDenied", "403"}
 _failed: list[str] = []
 _passed: list[str] = []
 
 
 @contextmanager
 def endpoint_block(endpoint: Endpoint) -> Iterator[None]:
-    """Блок одного эндпоинта: заголовок, а ожидаемая ошибка — одна строка ✗ вместо трассировки."""
-    console.rule(f"[bold]{endpoint.name}[/]  {endpoint.url}", style="cyan")
+    """Блок одного эндпоинта: заголовок, а ожидаемая ошибка — одна строка ✗ вместо трассировки.
+
+    После сбоя (и по Ctrl-C) отменяет незавершённые составные загрузки лекции: объект в S3
+    появляется только целиком, но начатые части занимают место, пока загрузку не отменят."""
+    console.rule(f"[bold]{endpoint.name}[/]  {endpoint.url}  ключ {mask_key(endpoint.access_key)}", style="cyan")
     try:
         yield
+    except KeyboardInterrupt:
+        fail(f"{endpoint.name}: прервано (Ctrl-C){_abort_lecture_uploads(endpoint)}")
+        raise SystemExit(130) from None
     except Exception as error:  # noqa: BLE001 — ниже отбираются только ожидаемые семейства ошибок
         code = _error_code(error)
         if code is None:
             raise
+        if code == "прервано":
+            fail(f"{endpoint.name}: прервано (Ctrl-C){_abort_lecture_uploads(endpoint)}")
+            raise SystemExit(130) from None
         prefix = re.sub(r"[^A-Z0-9]", "_", endpoint.name.upper())
         explanation = EXPLANATIONS.get(code, "").format(p=prefix) or _error_message(error)
-        fail(f"{endpoint.name}: {code} — {_mask(explanation, endpoint)}")
+        aborted = "" if code in _NO_CLEANUP else _abort_lecture_uploads(endpoint)
+        fail(f"{endpoint.name}: {code + ' — ' if code else ''}{_mask(explanation, endpoint)}{aborted}")
         _failed.append(endpoint.name)
     else:
         _passed.append(endpoint.name)
+
+
+def _abort_lecture_uploads(endpoint: Endpoint) -> str:
+    """Отменяет незавершённые загрузки ключей лекции; сервер может быть уже недоступен — тогда молча."""
+    aborted, s3 = 0, boto3_client(endpoint)
+    for upload in lecture_uploads(s3, endpoint):
+        try:
+            s3.abort_multipart_upload(Bucket=upload["Bucket"], Key=upload["Key"], UploadId=upload["UploadId"])
+            aborted += 1
+        except Exception:  # noqa: BLE001, S110 — уборка после сбоя не должна порождать второй сбой
+            pass
+    return f"; незавершённых загрузок отменено: {aborted}" if aborted else ""
+
+
+def lecture_uploads(s3, endpoint: Endpoint) -> list[dict]:
+    """Незавершённые составные загрузки ключей лекции во всех её бакетах (нет бакета — нет загрузок)."""
+    from botocore.exceptions import ClientError
+
+    found = []
+    for attribute, pattern in LECTURE_KEYS.items():
+        bucket = getattr(endpoint, attribute)
+        try:
+            uploads = s3.list_multipart_uploads(Bucket=bucket).get("Uploads", [])
+        except ClientError:  # бакета нет — нет и загрузок
+            continue
+        except Exception:  # noqa: BLE001 — сервер недоступен: спрашивать остальные бакеты бесполезно
+            break
+        found += [dict(upload, Bucket=bucket) for upload in uploads if re.fullmatch(pattern, upload["Key"])]
+    return found
 
 
 def _error_chain(error: BaseException) -> Iterator[BaseException]:
@@ -331,32 +399,43 @@ def _error_chain(error: BaseException) -> Iterator[BaseException]:
         error = error.__cause__ or error.__context__
 
 
+_CLIENT_MODULES = {"botocore", "aiobotocore", "boto3", "s3transfer", "minio", "urllib3", "duckdb", "_duckdb",
+                   "s3fs", "fsspec", "aiohttp", "ssl"}
+_KNOWN_CODES = "|".join(code for code in EXPLANATIONS if code.isascii() and code[0].isupper())
+
+
 def _error_code(error: BaseException) -> str | None:
     """S3-код ошибки или её семейство; None — ошибка не из S3-клиентов (это баг, пусть видна трассировка)."""
-    if isinstance(error, AssertionError):  # common.check: клиенты или данные разошлись
-        return "расхождение"
-    expected = False
-    for item in _error_chain(error):
-        module = type(item).__module__.split(".")[0]
-        expected |= module in ("botocore", "aiobotocore", "boto3", "s3transfer", "minio", "urllib3",
-                               "duckdb", "_duckdb", "s3fs", "fsspec") or isinstance(item, OSError)
+    if isinstance(error, AssertionError):  # common.check: текст уже объясняет, что не так
+        return ""
+    chain = list(_error_chain(error))
+    if not any(type(e).__module__.split(".")[0] in _CLIENT_MODULES or isinstance(e, OSError) for e in chain):
+        return None
+    for item in chain:  # код, который вернул сам S3-сервер
         response = getattr(item, "response", None)
         if isinstance(response, dict) and response.get("Error", {}).get("Code"):
             return str(response["Error"]["Code"])
-        if getattr(item, "code", None) and module == "minio":
+        if type(item).__module__.startswith("minio") and getattr(item, "code", None):
             return str(item.code)
-        text = str(item)
-        if match := re.search(r"<Code>(\w+)</Code>|\b(" + "|".join(k for k in EXPLANATIONS if k[0].isupper())
-                              + r")\b", text):
-            return match.group(1) or match.group(2)
-        name = type(item).__name__.lower()
-        if "timeout" in name or "timed out" in text.lower():
-            return "таймаут"
-        if "ssl" in name or "certificate" in text.lower():
-            return "TLS"
-        if "connect" in name or "refused" in text.lower() or "name or service" in text.lower():
-            return "нет соединения"
-    return type(error).__name__ if expected else None
+    text = " / ".join(f"{type(e).__name__}: {e}" for e in chain)
+    lowered = text.lower()
+    if "interrupt" in lowered:
+        return "прервано"
+    if match := re.search(rf"<Code>(\w+)</Code>|\b({_KNOWN_CODES})\b", text):
+        return match.group(1) or match.group(2)
+    if "timeout" in lowered or "timed out" in lowered:
+        return "таймаут"
+    if re.search(r"certif|ssl server verification|sslerror|sslcert|handshake", lowered):
+        return "TLS"
+    if match := re.search(r"HTTP (?:code )?(\d{3})\b", text):
+        return match.group(1)
+    if any(word in lowered for word in ("connect", "refused", "name or service", "resolve", "reset by peer")):
+        return "нет соединения"
+    if any(isinstance(e, FileNotFoundError) for e in chain):
+        return "404"
+    if any(isinstance(e, PermissionError) for e in chain):
+        return "403"
+    return type(error).__name__
 
 
 def _error_message(error: BaseException) -> str:

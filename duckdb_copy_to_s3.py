@@ -17,6 +17,9 @@ def main() -> int:
         with common.endpoint_block(endpoint):
             con = common.duckdb_connect(endpoint)
             target = f"s3://{endpoint.duckdb_bucket}"
+            # glob по S3 — это ListObjectsV2: DuckDB умеет листать бакет, как boto3 и minio.
+            before = con.execute(f"SELECT count(*) FROM glob('{target}/**')").fetchone()[0]
+            common.ok(f"{target}: объектов до записи — {before}")
             con.execute(f"CREATE TABLE titanic AS SELECT * FROM read_csv('{path}')")
 
             con.execute(f"COPY titanic TO '{target}/titanic.parquet' (FORMAT parquet)")

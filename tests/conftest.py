@@ -123,13 +123,20 @@ def ceph(ceph_installed, server_log_dir):
     cluster.stop()
 
 
+@pytest.fixture(scope="session")
+def servers_of(request):
+    """Два эндпоинта одного вида сервера: два moto или два пользователя одного Ceph (по HTTP или TLS)."""
+    def get(kind: str) -> list[S3Server]:
+        if kind == "moto":
+            return request.getfixturevalue("moto_servers")
+        cluster = request.getfixturevalue("ceph")
+        return [cluster.server(tls=kind == "ceph-tls", user=f"user{n}") for n in (1, 2)]
+    return get
+
+
 @pytest.fixture(params=SERVER_KINDS)
-def servers(request) -> list[S3Server]:
-    """Два эндпоинта одного вида сервера: два moto или два пользователя одного Ceph."""
-    if request.param == "moto":
-        return request.getfixturevalue("moto_servers")
-    cluster = request.getfixturevalue("ceph")
-    return [cluster.server(tls=request.param == "ceph-tls", user=f"user{n}") for n in (1, 2)]
+def servers(request, servers_of) -> list[S3Server]:
+    return servers_of(request.param)
 
 
 def unique_bucket(prefix: str = "lecture") -> str:
