@@ -34,7 +34,14 @@ STEPS = [
     (11, "pandas_dataframe_from_s3.py", "pandas читает из S3"),
     (12, "list_objects.py", "Всё записанное — на месте"),
 ]
-EXTRAS: list[tuple[int, str, str]] = []
+# Дополнительные шаги: теория лекции, которую можно запустить (--extras или --only 13…).
+EXTRAS = [
+    (13, "object_metadata.py", "Метаданные и теги объекта"),
+    (14, "presigned_url.py", "Временные ссылки: S3 — это HTTP"),
+    (15, "multipart_upload.py", "Составная загрузка большого файла"),
+    (16, "versioning.py", "Версии объекта"),
+    (17, "duckdb_pushdown.py", "DuckDB читает только нужные байты"),
+]
 
 EMBEDDED_BUCKET = "lecture"
 

@@ -39,7 +39,7 @@ class HungServer:
 
 class Proxy:
     """TCP-прокси к серверу: rate — байт в секунду от клиента к серверу, cut_after — разорвать
-    соединение после стольких байт от клиента (None — не рвать)."""
+    соединение после стольких байт от клиента (None — не рвать); считает байты от сервера."""
 
     def __init__(self, target_port: int, rate: float | None = None, cut_after: int | None = None):
         self.target_port, self.rate, self.cut_after = target_port, rate, cut_after
@@ -49,6 +49,7 @@ class Proxy:
         self.sock.listen(64)
         self.port = self.sock.getsockname()[1]
         self.closed = False
+        self.downstream = 0  # байт от сервера к клиенту
         threading.Thread(target=self._accept, daemon=True).start()
 
     def _accept(self):
@@ -73,6 +74,8 @@ class Proxy:
                     break
                 target.sendall(data)
                 sent += len(data)
+                if not upstream:
+                    self.downstream += len(data)
                 if upstream and self.rate:
                     time.sleep(len(data) / self.rate)
         except OSError:

@@ -15,23 +15,34 @@ def steps_run(output: str) -> list[int]:
     return [int(n) for n in STEP_HEADER.findall(output)]
 
 
-def test_whole_lecture_on_the_embedded_server_by_default(tmp_path):
-    result = run_step("run_demo.py", base_env(tmp_path), tmp_path, "--no-pause")
+def test_whole_lecture_with_extras_on_the_embedded_server_by_default(tmp_path):
+    result = run_step("run_demo.py", base_env(tmp_path), tmp_path, "--no-pause", "--extras")
     assert result.returncode == 0, result.stdout + result.stderr
     assert "запускаю встроенный S3" in result.stdout
-    assert steps_run(result.stdout) == list(range(1, 13))
+    assert steps_run(result.stdout) == list(range(1, 18))
     summary = result.stdout.split("Итог лекции")[1]
-    assert summary.count("✓ ОК") == 12
+    assert summary.count("✓ ОК") == 17
     assert "Traceback" not in result.stdout + result.stderr
+    # Встроенный moto не проверяет срок ссылок — шаг 14 говорит об этом, а не молчит.
+    assert "сервер не проверил срок ссылки" in result.stdout
+
+
+def test_extras_are_not_run_by_default(tmp_path):
+    result = run_step("run_demo.py", base_env(tmp_path), tmp_path, "--no-pause", "--from", "12")
+    assert steps_run(result.stdout) == [12]
 
 
 def test_only_and_from(tmp_path):
     only = run_step("run_demo.py", base_env(tmp_path), tmp_path, "--only", "7")
     assert only.returncode == 0, only.stdout
     assert steps_run(only.stdout) == [7]
-    late = run_step("run_demo.py", base_env(tmp_path), tmp_path, "--from", "12")
-    assert late.returncode == 0, late.stdout
-    assert steps_run(late.stdout) == [12]
+    extra = run_step("run_demo.py", base_env(tmp_path), tmp_path, "--only", "13")
+    assert extra.returncode == 0, extra.stdout
+    assert steps_run(extra.stdout) == [13]
+    late = run_step("run_demo.py", base_env(tmp_path), tmp_path, "--from", "16")
+    assert late.returncode == 1, late.stdout  # шаг 17 без шага 6: бакета <бакет>-duckdb ещё нет
+    assert steps_run(late.stdout) == [16, 17]
+    assert "create_bucket.py (шаг 6)" in late.stdout
 
 
 def test_configuration_error_stops_the_lecture(tmp_path):
