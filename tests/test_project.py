@@ -3,6 +3,7 @@
 import re
 import shutil
 import subprocess
+import sys
 
 import pytest
 from conftest import ROOT
@@ -45,3 +46,11 @@ def test_env_example_matches_compose_and_local_s3():
 def test_gitignore_keeps_secrets_and_data_out():
     ignored = (ROOT / ".gitignore").read_text().split()
     assert {".env", "titanic.csv", ".venv/"} <= set(ignored)
+
+
+def test_benchmark_has_a_floor_for_every_step():
+    sys.path.insert(0, str(ROOT))
+    import run_demo
+    from bench.step_cost import FLOOR
+
+    assert set(FLOOR) == {script for _, script, _ in run_demo.STEPS + run_demo.EXTRAS}
