@@ -36,6 +36,10 @@ class S3Server:
     secret_key: str
     ca_bundle: str | None = None
 
+    @property
+    def port(self) -> int:
+        return int(self.url.rsplit(":", 1)[1])
+
     def client(self, **config):
         """Собственный клиент теста — не из common.py, чтобы проверять шаги независимо."""
         settings = dict(request_checksum_calculation="when_required", response_checksum_validation="when_required",

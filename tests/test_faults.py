@@ -309,7 +309,7 @@ def test_ctrl_c_mid_upload_leaves_nothing_partial(servers, tmp_path, big_csv):
     server = servers[0]
     s3, bucket = server.client(), unique_bucket()
     s3.create_bucket(Bucket=bucket)
-    proxy = Proxy(int(server.url.rsplit(":", 1)[1]), rate=4_000_000)
+    proxy = Proxy(server.port, rate=4_000_000)
     try:
         process = start_upload(one_endpoint_through(proxy, server, bucket, tmp_path, big_csv), tmp_path)
         wait_for_multipart(s3, bucket, process)
@@ -330,7 +330,7 @@ def test_connection_cut_mid_upload_leaves_nothing_partial(servers, tmp_path, big
     server = servers[0]
     s3, bucket = server.client(), unique_bucket()
     s3.create_bucket(Bucket=bucket)
-    proxy = Proxy(int(server.url.rsplit(":", 1)[1]), cut_after=3_000_000)
+    proxy = Proxy(server.port, cut_after=3_000_000)
     try:
         result = run_step("upload_object.py", one_endpoint_through(proxy, server, bucket, tmp_path, big_csv), tmp_path)
     finally:
@@ -338,13 +338,15 @@ def test_connection_cut_mid_upload_leaves_nothing_partial(servers, tmp_path, big
     assert result.returncode == 1, result.stdout
     assert_one_clean_line(result, "first")
     nothing_partial(s3, bucket)
+    env = dict(one_endpoint_through(proxy, server, bucket, tmp_path, big_csv), FIRST_ENDPOINT_URL=server.url)
+    assert run_step("upload_object.py", env, tmp_path).returncode == 0  # следующий запуск проходит
 
 
 def test_server_killed_mid_upload_is_one_line(server_log_dir, tmp_path, big_csv):
     process, server = start_moto(server_log_dir)
     s3, bucket = server.client(), unique_bucket()
     s3.create_bucket(Bucket=bucket)
-    proxy = Proxy(int(server.url.rsplit(":", 1)[1]), rate=4_000_000)
+    proxy = Proxy(server.port, rate=4_000_000)
     try:
         upload = start_upload(one_endpoint_through(proxy, server, bucket, tmp_path, big_csv), tmp_path)
         wait_for_multipart(s3, bucket, upload)

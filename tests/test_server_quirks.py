@@ -68,7 +68,7 @@ def test_private_ca_is_required_and_enough(ceph, tmp_path, script):
     server = ceph.server(tls=True, user="quirks")
     with pytest.raises(ssl.SSLError):
         ssl.create_default_context().wrap_socket(
-            socket.create_connection(("127.0.0.1", int(server.url.rsplit(":", 1)[1]))),
+            socket.create_connection(("127.0.0.1", server.port)),
             server_hostname="127.0.0.1")
     env, _ = lecture_env(tmp_path, [server, server])
     trusted = run_step("list_bucket.py", env, tmp_path)
