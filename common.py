@@ -59,6 +59,10 @@ class Endpoint:
     secret_key: str = field(default="", repr=False)
 
     @property
+    def prefix(self) -> str:  # начало имён переменных: «yandex» → YANDEX_ENDPOINT_URL, YANDEX_BUCKET…
+        return variable_prefix(self.name)
+
+    @property
     def host(self) -> str:  # host:port без схемы — так его ждут minio и DuckDB
         return urlsplit(self.url).netloc
 
@@ -102,8 +106,12 @@ def endpoints() -> list[Endpoint]:
     return [_read_endpoint(name) for name in names]
 
 
+def variable_prefix(name: str) -> str:
+    return re.sub(r"[^A-Z0-9]", "_", name.upper())
+
+
 def _read_endpoint(name: str) -> Endpoint:
-    prefix = re.sub(r"[^A-Z0-9]", "_", name.upper())
+    prefix = variable_prefix(name)
 
     def var(suffix: str, default: str | None = None) -> str:
         value = os.environ.get(f"{prefix}_{suffix}", "").strip() or default
@@ -128,7 +136,7 @@ def _read_endpoint(name: str) -> Endpoint:
                 f"поэтому не длиннее 56)"
             )
     ca_bundle = var("CA_BUNDLE", "") or None
-    if ca_bundle and not os.access(ca_bundle, os.R_OK):
+    if ca_bundle and not (Path(ca_bundle).is_file() and os.access(ca_bundle, os.R_OK)):
         config_error(f"{prefix}_CA_BUNDLE={ca_bundle!r}: файл не найден или не читается")
     return Endpoint(name=name, url=url.rstrip("/"), region=var("REGION", "us-east-1"), bucket=bucket,
                     url_style=url_style, ca_bundle=ca_bundle,
@@ -353,8 +361,7 @@ def endpoint_block(endpoint: Endpoint) -> Iterator[None]:
         if code == "прервано":
             fail(f"{endpoint.name}: прервано (Ctrl-C){_abort_lecture_uploads(endpoint)}")
             raise SystemExit(130) from None
-        prefix = re.sub(r"[^A-Z0-9]", "_", endpoint.name.upper())
-        explanation = EXPLANATIONS.get(code, "").format(p=prefix) or _error_message(error)
+        explanation = EXPLANATIONS.get(code, "").format(p=endpoint.prefix) or _error_message(error)
         aborted = "" if code in _NO_CLEANUP else _abort_lecture_uploads(endpoint)
         fail(f"{endpoint.name}: {code + ' — ' if code else ''}{_mask(explanation, endpoint)}{aborted}")
         _failed.append(endpoint.name)
@@ -471,9 +478,15 @@ def table(title: str, columns: list[str], rows: list[list]) -> None:
     view = Table(title=title, title_justify="left", header_style="bold cyan")
     for column in columns:
         view.add_column(column)
-    for row in rows:
-        view.add_row(*(str(cell) for cell in row))
+    for row in rows:  # словарь (метаданные, теги) — «ключ=значение» по алфавиту
+        view.add_row(*(", ".join(f"{k}={v}" for k, v in sorted(cell.items())) if isinstance(cell, dict) else str(cell)
+                       for cell in row))
     console.print(view)
+
+
+def user_metadata(headers) -> dict:
+    """Свои метаданные объекта из заголовков ответа (minio отдаёт их все): x-amz-meta-client → client."""
+    return {k.lower().removeprefix("x-amz-meta-"): v for k, v in headers.items() if k.lower().startswith("x-amz-meta-")}
 
 
 def human_size(size: int) -> str:

@@ -36,17 +36,14 @@ def main() -> int:
             # AWS переносит теги при копировании, Ceph RGW 16 — нет: сравните столбцы
             tags_after = s3.get_object_tagging(Bucket=endpoint.bucket, Key=KEY)["TagSet"]
 
-            meta_before = {k.lower().removeprefix("x-amz-meta-"): v for k, v in before.metadata.items()
-                           if k.lower().startswith("x-amz-meta-")}
             common.table(f"{endpoint.name} / {endpoint.bucket}/{KEY}", ["Поле", "minio: HEAD после PUT boto3",
                                                                          "boto3: HEAD после COPY minio"], [
                 ["ETag", f'"{before.etag}"', after["ETag"]],
                 ["Content-Type", before.content_type, after["ContentType"]],
                 ["Размер", common.human_size(before.size), common.human_size(after["ContentLength"])],
                 ["Изменён (UTC)", f"{before.last_modified:%H:%M:%S}", f"{after['LastModified']:%H:%M:%S}"],
-                ["x-amz-meta-*", meta_before, after["Metadata"]],
-                ["Теги", dict(sorted((tags or {}).items())), {t["Key"]: t["Value"] for t in sorted(
-                    tags_after, key=lambda tag: tag["Key"])}],
+                ["x-amz-meta-*", common.user_metadata(before.metadata), after["Metadata"]],
+                ["Теги", dict(tags or {}), {tag["Key"]: tag["Value"] for tag in tags_after}],
             ])
             common.check(after["Metadata"] == {"course": "s3", "version": "2"} and after["ETag"] == f'"{before.etag}"'
                          and after["ContentType"] == before.content_type,

@@ -20,21 +20,19 @@ def main() -> int:
             s3.upload_file(str(path), endpoint.bucket, "boto3/titanic.csv",
                            ExtraArgs={"ContentType": "text/csv", "Metadata": {"dataset": "titanic", "client": "boto3"}})
             head = s3.head_object(Bucket=endpoint.bucket, Key="boto3/titanic.csv")
-            by_boto3 = [head["ContentLength"], head["ETag"], head["ContentType"], head["Metadata"]]
 
             minio.fput_object(bucket_name=endpoint.bucket, object_name="minio/titanic.csv", file_path=str(path),
                               content_type="text/csv", metadata={"dataset": "titanic", "client": "minio"})
             stat = minio.stat_object(bucket_name=endpoint.bucket, object_name="minio/titanic.csv")
-            meta = {k.lower().removeprefix("x-amz-meta-"): v for k, v in stat.metadata.items()
-                    if k.lower().startswith("x-amz-meta-")}
-            by_minio = [stat.size, f'"{stat.etag}"', stat.content_type, meta]
 
             common.table(f"{endpoint.name} / {endpoint.bucket}: HEAD загруженных объектов",
-                         ["Ключ", "Размер", "ETag", "Content-Type", "Метаданные x-amz-meta-*"],
-                         [[f"{client}/titanic.csv", common.human_size(size), etag, ctype,
-                           ", ".join(f"{k}={v}" for k, v in sorted(m.items()))]
-                          for client, (size, etag, ctype, m) in (("boto3", by_boto3), ("minio", by_minio))])
-            common.check(by_boto3[0] == by_minio[0] == path.stat().st_size,
+                         ["Ключ", "Размер", "ETag", "Content-Type", "Метаданные x-amz-meta-*"], [
+                             ["boto3/titanic.csv", common.human_size(head["ContentLength"]), head["ETag"],
+                              head["ContentType"], head["Metadata"]],
+                             ["minio/titanic.csv", common.human_size(stat.size), f'"{stat.etag}"',
+                              stat.content_type, common.user_metadata(stat.metadata)],
+                         ])
+            common.check(head["ContentLength"] == stat.size == path.stat().st_size,
                          "оба объекта — байт в байт размера файла", "размер объекта не совпал с файлом")
     return common.summary()
 
