@@ -95,7 +95,7 @@ WRONG_KEY_CASES = [(kind, script) for kind in SERVER_KINDS for script in (SCRIPT
 @pytest.mark.parametrize(("kind", "script"), WRONG_KEY_CASES)
 @pytest.mark.parametrize(("variable", "value", "code", "hint"), [
     ("FIRST_SECRET_KEY", "wrong-secret-0123456789abcdef", "SignatureDoesNotMatch", "FIRST_SECRET_KEY"),
-    ("FIRST_ACCESS_KEY", "AKIAWRONGWRONGWRONG0", "InvalidAccessKeyId", "FIRST_ACCESS_KEY"),
+    ("FIRST_ACCESS_KEY", "WRONG-ACCESS-KEY-0000", "InvalidAccessKeyId", "FIRST_ACCESS_KEY"),
 ])
 def test_wrong_keys_give_one_line_in_every_step(finished_lecture, kind, script, variable, value, code, hint):
     env, tmp_path = finished_lecture(kind)
@@ -130,7 +130,7 @@ def test_access_denied_names_what_to_check(moto_servers, tmp_path):
 
 def test_secret_inside_a_server_message_is_masked(tmp_path):
     """Сервер вернул ошибку, в тексте которой ключ и секрет: на экране они замаскированы."""
-    access_key, secret_key = "AKIALEAKYLEAKYLEAKY1", "leaky/secret+value0123456789abcdefghijkl"
+    access_key, secret_key = "LEAKY-ACCESS-KEY-0001", "leaky/secret+value0123456789abcdefghijkl"
 
     class Leaky(http.server.BaseHTTPRequestHandler):
         def do_GET(self):  # noqa: N802
@@ -152,7 +152,7 @@ def test_secret_inside_a_server_message_is_masked(tmp_path):
         result = run_step("list_bucket.py", env, tmp_path)
     finally:
         server.shutdown()
-    assert_one_clean_line(result, "leak", "WeirdError", "key AKIA…KY1 secret leak…jkl rejected")
+    assert_one_clean_line(result, "leak", "WeirdError", "key LEAK…001 secret leak…jkl rejected")
     assert access_key not in result.stdout + result.stderr and secret_key not in result.stdout + result.stderr
 
 
@@ -305,10 +305,17 @@ def one_endpoint_through(proxy, server, bucket, tmp_path, data):
     return env
 
 
-def test_ctrl_c_mid_upload_leaves_nothing_partial(servers, tmp_path, big_csv):
+@pytest.fixture
+def fresh_bucket(servers):
+    """Первый сервер пары, его клиент и новый пустой бакет на нём."""
     server = servers[0]
     s3, bucket = server.client(), unique_bucket()
     s3.create_bucket(Bucket=bucket)
+    return server, s3, bucket
+
+
+def test_ctrl_c_mid_upload_leaves_nothing_partial(fresh_bucket, tmp_path, big_csv):
+    server, s3, bucket = fresh_bucket
     proxy = Proxy(server.port, rate=4_000_000)
     try:
         process = start_upload(one_endpoint_through(proxy, server, bucket, tmp_path, big_csv), tmp_path)
@@ -326,10 +333,8 @@ def test_ctrl_c_mid_upload_leaves_nothing_partial(servers, tmp_path, big_csv):
     assert run_step("upload_object.py", env, tmp_path).returncode == 0
 
 
-def test_connection_cut_mid_upload_leaves_nothing_partial(servers, tmp_path, big_csv):
-    server = servers[0]
-    s3, bucket = server.client(), unique_bucket()
-    s3.create_bucket(Bucket=bucket)
+def test_connection_cut_mid_upload_leaves_nothing_partial(fresh_bucket, tmp_path, big_csv):
+    server, s3, bucket = fresh_bucket
     proxy = Proxy(server.port, cut_after=3_000_000)
     try:
         result = run_step("upload_object.py", one_endpoint_through(proxy, server, bucket, tmp_path, big_csv), tmp_path)
