@@ -9,6 +9,7 @@
 
 import argparse
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -84,17 +85,29 @@ def main() -> int:
         common.console.rule(f"[bold magenta]Шаг {number}. {title}[/]", style="magenta")
         common.console.print(f"[bold]$ python {script}[/]")
         if pause:
-            input("Enter — запустить шаг ")
+            try:
+                input("Enter — запустить шаг ")
+            except (KeyboardInterrupt, EOFError):
+                results.append([number, script, 130, 0.0])
+                break
         started = time.perf_counter()
-        code = subprocess.run([sys.executable, str(common.ROOT / script)], env=env).returncode
+        # Ctrl-C достаётся шагу: он отменит свои незавершённые загрузки и выйдет с кодом 130.
+        previous = signal.signal(signal.SIGINT, lambda *_: None)
+        try:
+            code = subprocess.run([sys.executable, str(common.ROOT / script)], env=env).returncode
+        finally:
+            signal.signal(signal.SIGINT, previous)
         results.append([number, script, code, time.perf_counter() - started])
-        if code == 2:  # ошибка настройки: дальше смысла нет, сообщение шага уже сказало, что делать
+        if code in (2, 130):  # ошибка настройки или Ctrl-C: дальше не идём, шаг уже сказал, что делать
             break
 
-    status = {0: "[green]✓ ОК[/]", 1: "[red]✗ ошибки[/]", 2: "[red]✗ остановлено[/]"}
+    status = {0: "[green]✓ ОК[/]", 1: "[red]✗ ошибки[/]", 2: "[red]✗ остановлено[/]", 130: "[red]✗ прервано[/]"}
     common.table("Итог лекции", ["Шаг", "Скрипт", "Статус", "Время, мс"],
                  [[n, s, status.get(c, f"[red]✗ код {c}[/]"), f"{t * 1000:.0f}"] for n, s, c, t in results])
     codes = [code for _, _, code, _ in results]
+    if 130 in codes:
+        common.fail(f"Лекция прервана. Продолжить: python run_demo.py --from {results[-1][0]}")
+        return 130
     if 2 in codes:
         common.fail("Лекция остановлена: исправьте настройку по сообщению выше и продолжите с --from "
                     f"{results[-1][0]}")

@@ -1,7 +1,11 @@
 """Лектор запускает run_demo.py: порядок шагов, --only, --from, встроенный S3 по умолчанию, README ↔ список шагов."""
 
+import os
 import re
+import signal
+import subprocess
 import sys
+import time
 
 from conftest import ROOT, base_env, run_step
 
@@ -73,3 +77,23 @@ def test_every_script_is_in_readme():
     readme = (ROOT / "README.md").read_text()
     for script in sorted(p.name for p in ROOT.glob("*.py") if p.name != "common.py"):
         assert script in readme, f"{script} не упомянут в README"
+
+
+def test_ctrl_c_stops_the_lecture_cleanly(tmp_path):
+    """Ctrl-C в терминале получает вся группа процессов: шаг выходит с кодом 130, лекция — тоже, без трассировки."""
+    log = tmp_path / "out.txt"
+    env = dict(base_env(tmp_path), PYTHONUNBUFFERED="1")
+    with log.open("w") as out:
+        process = subprocess.Popen([sys.executable, str(ROOT / "run_demo.py"), "--only", "14"], env=env, cwd=tmp_path,
+                                   stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                                   start_new_session=True)
+        deadline = time.monotonic() + 30
+        while "HTTP-статусы" not in log.read_text() and "Временные ссылки" not in log.read_text():
+            assert time.monotonic() < deadline and process.poll() is None, log.read_text()
+            time.sleep(0.05)
+        time.sleep(0.3)  # шаг ждёт, пока истечёт срок ссылки
+        os.killpg(process.pid, signal.SIGINT)
+        assert process.wait(timeout=30) == 130
+    output = log.read_text()
+    assert "прервано (Ctrl-C)" in output and "Лекция прервана" in output and "--from 14" in output
+    assert "Traceback" not in output
