@@ -351,14 +351,11 @@ def endpoint_block(endpoint: Endpoint) -> Iterator[None]:
     console.rule(f"[bold]{endpoint.name}[/]  {endpoint.url}  ключ {mask_key(endpoint.access_key)}", style="cyan")
     try:
         yield
-    except KeyboardInterrupt:
-        fail(f"{endpoint.name}: прервано (Ctrl-C){_abort_lecture_uploads(endpoint)}")
-        raise SystemExit(130) from None
-    except Exception as error:  # noqa: BLE001 — ниже отбираются только ожидаемые семейства ошибок
-        code = _error_code(error)
+    except (KeyboardInterrupt, Exception) as error:  # ниже отбираются только ожидаемые семейства ошибок
+        code = "прервано" if isinstance(error, KeyboardInterrupt) else _error_code(error)
         if code is None:
             raise
-        if code == "прервано":
+        if code == "прервано":  # Ctrl-C (DuckDB превращает его в свою InterruptException)
             fail(f"{endpoint.name}: прервано (Ctrl-C){_abort_lecture_uploads(endpoint)}")
             raise SystemExit(130) from None
         explanation = EXPLANATIONS.get(code, "").format(p=endpoint.prefix) or _error_message(error)
