@@ -48,7 +48,7 @@ EMBEDDED_BUCKET = "lecture"
 
 
 def start_embedded_s3() -> dict[str, str]:
-    """Встроенный S3 на свободном порту и один эндпоинт «local» для него."""
+    """Встроенный S3 на свободном порту в этом процессе и переменные одного эндпоинта «local» для него."""
     import local_s3
 
     with socket.socket() as probe:
@@ -56,7 +56,6 @@ def start_embedded_s3() -> dict[str, str]:
         port = probe.getsockname()[1]
     local_s3.start_server(port, EMBEDDED_BUCKET, log_requests=False)
     url = f"http://127.0.0.1:{port}"
-    common.console.print(f"[bold yellow]S3_ENDPOINTS не задан (.env нет) — запускаю встроенный S3 на {url}[/]")
     return {"S3_ENDPOINTS": "local", "LOCAL_ENDPOINT_URL": url, "LOCAL_ACCESS_KEY": "lecture",
             "LOCAL_SECRET_KEY": "lecture-secret", "LOCAL_BUCKET": EMBEDDED_BUCKET}
 
@@ -78,6 +77,8 @@ def main() -> int:
     load_dotenv(Path.cwd() / ".env", override=False)
     if not os.environ.get("S3_ENDPOINTS"):
         env.update(start_embedded_s3())
+        common.console.print("[bold yellow]S3_ENDPOINTS не задан (.env нет) — запускаю встроенный S3 на "
+                             f"{env['LOCAL_ENDPOINT_URL']}[/]")
     pause = sys.stdin.isatty() and not args.no_pause
 
     results = []

@@ -12,7 +12,6 @@ import argparse
 import os
 import re
 import shutil
-import socket
 import statistics
 import subprocess
 import sys
@@ -24,16 +23,14 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 import common  # noqa: E402
-import local_s3  # noqa: E402
 import run_demo  # noqa: E402
 
-BUCKET = "bench"
 MIB = 1024 * 1024
 # Инструменты того же класса: части по 8 МиБ, как у шага 15.
 TOOLS = {
-    "aws": ["aws", "s3", "cp", "{file}", "s3://bench/extras/aws.bin", "--endpoint-url", "{url}", "--only-show-errors"],
+    "aws": ["aws", "s3", "cp", "{file}", "s3://lecture/extras/aws.bin", "--endpoint-url", "{url}", "--only-show-errors"],
     "rclone": ["rclone", "copyto", "{file}", ":s3,provider=Other,endpoint={url},access_key_id=lecture,"
-               "secret_access_key=lecture-secret:bench/extras/rclone.bin", "--s3-chunk-size", "8M"],
+               "secret_access_key=lecture-secret:lecture/extras/rclone.bin", "--s3-chunk-size", "8M"],
 }
 TOOL_ENV = {"AWS_ACCESS_KEY_ID": "lecture", "AWS_SECRET_ACCESS_KEY": "lecture-secret", "AWS_DEFAULT_REGION": "us-east-1",
             "AWS_REQUEST_CHECKSUM_CALCULATION": "when_required", "AWS_RESPONSE_CHECKSUM_VALIDATION": "when_required"}
@@ -41,7 +38,7 @@ HEAVY = ("boto3", "minio", "duckdb", "pandas", "pyarrow", "s3fs")
 
 BASE = """
 import os
-url, key, secret, bucket = os.environ["LOCAL_ENDPOINT_URL"], "lecture", "lecture-secret", "bench"
+url, key, secret, bucket = os.environ["LOCAL_ENDPOINT_URL"], "lecture", "lecture-secret", "lecture"
 data = os.environ["TITANIC_CSV"]
 """
 BOTO3 = """
@@ -83,37 +80,37 @@ mc.fput_object(bucket, "minio/titanic.csv", data, content_type="text/csv", metad
 mc.stat_object(bucket, "minio/titanic.csv")
 """,
     "create_remove_bucket.py": PRELUDE + """
-mc.bucket_exists("bench-tmp")
-s3.create_bucket(Bucket="bench-tmp"); s3.list_buckets(); s3.delete_bucket(Bucket="bench-tmp"); s3.list_buckets()
-mc.make_bucket("bench-tmp"); list(mc.list_buckets()); mc.remove_bucket("bench-tmp"); list(mc.list_buckets())
+mc.bucket_exists("lecture-tmp")
+s3.create_bucket(Bucket="lecture-tmp"); s3.list_buckets(); s3.delete_bucket(Bucket="lecture-tmp"); s3.list_buckets()
+mc.make_bucket("lecture-tmp"); list(mc.list_buckets()); mc.remove_bucket("lecture-tmp"); list(mc.list_buckets())
 """,
     "create_bucket.py": PRELUDE + """
-for b in ("bench", "bench-duckdb", "bench-pandas"):
+for b in ("lecture", "lecture-duckdb", "lecture-pandas"):
     mc.bucket_exists(b); s3.head_bucket(Bucket=b); mc.bucket_exists(b)
 """,
     "duckdb_copy_to_s3.py": BASE + DUCKDB + """
-con.execute("SELECT count(*) FROM glob('s3://bench-duckdb/**')").fetchall()
+con.execute("SELECT count(*) FROM glob('s3://lecture-duckdb/**')").fetchall()
 con.execute(f"CREATE TABLE t AS SELECT * FROM read_csv('{data}')")
-con.execute("COPY t TO 's3://bench-duckdb/titanic.parquet' (FORMAT parquet)")
-con.execute("COPY t TO 's3://bench-duckdb/titanic_by_class' (FORMAT parquet, PARTITION_BY (Pclass), OVERWRITE_OR_IGNORE)")
-con.execute("SELECT file FROM glob('s3://bench-duckdb/**/*.parquet')").fetchall()
-con.execute("SELECT count(*) FROM 's3://bench-duckdb/titanic.parquet'").fetchall()
+con.execute("COPY t TO 's3://lecture-duckdb/titanic.parquet' (FORMAT parquet)")
+con.execute("COPY t TO 's3://lecture-duckdb/titanic_by_class' (FORMAT parquet, PARTITION_BY (Pclass), OVERWRITE_OR_IGNORE)")
+con.execute("SELECT file FROM glob('s3://lecture-duckdb/**/*.parquet')").fetchall()
+con.execute("SELECT count(*) FROM 's3://lecture-duckdb/titanic.parquet'").fetchall()
 """,
     "duckdb_read_from_s3.py": BASE + DUCKDB + """
-con.execute("SELECT count(*) FROM 's3://bench-duckdb/titanic.parquet'").fetchall()
-con.execute("SELECT Pclass, Sex, count(*), avg(Survived) FROM 's3://bench-duckdb/titanic.parquet' GROUP BY ALL").fetchall()
-con.execute("SELECT Pclass, count(*) FROM read_parquet('s3://bench-duckdb/titanic_by_class/*/*.parquet', "
+con.execute("SELECT count(*) FROM 's3://lecture-duckdb/titanic.parquet'").fetchall()
+con.execute("SELECT Pclass, Sex, count(*), avg(Survived) FROM 's3://lecture-duckdb/titanic.parquet' GROUP BY ALL").fetchall()
+con.execute("SELECT Pclass, count(*) FROM read_parquet('s3://lecture-duckdb/titanic_by_class/*/*.parquet', "
             "hive_partitioning = true) GROUP BY ALL").fetchall()
 """,
     "pandas_dataframe_to_s3.py": BASE + PANDAS + """
 df = pd.read_csv(data)
-df.to_parquet("s3://bench-pandas/titanic.parquet", index=False, storage_options=opts)
-df.to_csv("s3://bench-pandas/titanic.csv", index=False, storage_options=opts)
+df.to_parquet("s3://lecture-pandas/titanic.parquet", index=False, storage_options=opts)
+df.to_csv("s3://lecture-pandas/titanic.csv", index=False, storage_options=opts)
 """,
     "pandas_dataframe_from_s3.py": BASE + PANDAS + """
-pd.read_parquet("s3://bench-pandas/titanic.parquet", storage_options=opts)
-pd.read_csv("s3://bench-pandas/titanic.csv", storage_options=opts)
-pd.read_parquet("s3://bench-duckdb/titanic.parquet", storage_options=opts)
+pd.read_parquet("s3://lecture-pandas/titanic.parquet", storage_options=opts)
+pd.read_csv("s3://lecture-pandas/titanic.csv", storage_options=opts)
+pd.read_parquet("s3://lecture-duckdb/titanic.parquet", storage_options=opts)
 """,
     "object_metadata.py": PRELUDE + """
 from minio.commonconfig import REPLACE, CopySource
@@ -145,7 +142,7 @@ for k in ("boto3", "minio"):
     hashlib.sha256(s3.get_object(Bucket=bucket, Key=f"extras/multipart-{k}.bin")["Body"].read())
 """,
     "versioning.py": PRELUDE + """
-b, k = "bench-ver", "extras/versioned.txt"
+b, k = "lecture-ver", "extras/versioned.txt"
 mc.bucket_exists(b); s3.put_bucket_versioning(Bucket=b, VersioningConfiguration={"Status": "Enabled"})
 v1 = s3.put_object(Bucket=b, Key=k, Body=b"version 1")["VersionId"]; s3.put_object(Bucket=b, Key=k, Body=b"version 2")
 s3.get_object(Bucket=b, Key=k, VersionId=v1)["Body"].read(); m = s3.delete_object(Bucket=b, Key=k)["VersionId"]
@@ -153,9 +150,9 @@ list(mc.list_objects(b, prefix=k)); s3.delete_object(Bucket=b, Key=k, VersionId=
 s3.get_object(Bucket=b, Key=k)["Body"].read(); s3.list_object_versions(Bucket=b, Prefix=k)
 """,
     "duckdb_pushdown.py": BASE + BOTO3 + DUCKDB + """
-u = "s3://bench-duckdb/pushdown/events-1000000.parquet"
-con.execute("SELECT file FROM glob('s3://bench-duckdb/pushdown/*')").fetchall()
-s3.head_object(Bucket="bench-duckdb", Key="pushdown/events-1000000.parquet")
+u = "s3://lecture-duckdb/pushdown/events-1000000.parquet"
+con.execute("SELECT file FROM glob('s3://lecture-duckdb/pushdown/*')").fetchall()
+s3.head_object(Bucket="lecture-duckdb", Key="pushdown/events-1000000.parquet")
 con.execute("SET enable_external_file_cache = false")
 q = f"SELECT count(*), avg(amount) FROM '{u}' WHERE id BETWEEN 500000 AND 509999"
 con.execute(q).fetchall(); con.execute("EXPLAIN ANALYZE " + q).fetchall()
@@ -187,16 +184,10 @@ def main() -> int:
     parser.add_argument("--runs", type=int, default=5)
     args = parser.parse_args()
 
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    local_s3.start_server(port, BUCKET, log_requests=False)
     data = os.environ.get("TITANIC_CSV") or str(ROOT / "titanic.csv")
     if not Path(data).is_file():
         data = str(ROOT / "tests" / "data" / "titanic_small.csv")
-    env = dict(os.environ, S3_ENDPOINTS="local", LOCAL_ENDPOINT_URL=f"http://127.0.0.1:{port}",
-               LOCAL_ACCESS_KEY="lecture", LOCAL_SECRET_KEY="lecture-secret", LOCAL_BUCKET=BUCKET,
-               TITANIC_CSV=data, COLUMNS="160")
+    env = dict(os.environ, **run_demo.start_embedded_s3(), TITANIC_CSV=data, COLUMNS="160")
     steps = run_demo.STEPS + run_demo.EXTRAS
     for _, script, _ in steps:  # прогрев: бакеты, данные и кэши ОС
         subprocess.run([sys.executable, str(ROOT / script)], env=env, cwd=ROOT, capture_output=True)
