@@ -23,12 +23,13 @@ def main() -> int:
     for endpoint in common.endpoints():
         with common.endpoint_block(endpoint):
             con, s3 = common.duckdb_connect(endpoint), common.boto3_client(endpoint)
-            url = f"s3://{endpoint.duckdb_bucket}/pushdown/events-{rows}.parquet"
+            key = f"pushdown/events-{rows}.parquet"
+            url = f"s3://{endpoint.duckdb_bucket}/{key}"
             existing = con.execute(f"SELECT file FROM glob('s3://{endpoint.duckdb_bucket}/pushdown/*')").fetchall()
             if (url,) not in existing:  # файл уже есть — не пишем заново
                 con.execute(f"""COPY (SELECT range AS id, random() * 1000 AS amount, md5(range::VARCHAR) AS note
                                       FROM range({rows})) TO '{url}' (FORMAT parquet, ROW_GROUP_SIZE 100000)""")
-            size = s3.head_object(Bucket=endpoint.duckdb_bucket, Key=url.split("/", 3)[3])["ContentLength"]
+            size = s3.head_object(Bucket=endpoint.duckdb_bucket, Key=key)["ContentLength"]
 
             con.execute("SET enable_external_file_cache = false")  # считаем каждый байт из S3, не из кэша
             answer = con.execute(QUERY.format(url=url)).fetchone()

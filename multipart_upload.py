@@ -38,8 +38,9 @@ def main() -> int:
     size = int(sys.argv[1]) * MIB if len(sys.argv) > 1 else 64 * MIB
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / "big.bin"
-        path.write_bytes(os.urandom(size))
-        expected = sha256([path.read_bytes()])
+        data = os.urandom(size)
+        path.write_bytes(data)
+        expected = sha256([data])
         common.header(f"Составная загрузка {common.human_size(size)}: части по {common.human_size(PART_SIZE)}, "
                       f"{THREADS} потока")
         for endpoint in common.endpoints():

@@ -32,7 +32,7 @@ def ceph_missing() -> str | None:
     return f"нет {', '.join(missing)} — установите: {PACKAGES}" if missing else None
 
 
-def _free_port() -> int:
+def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
@@ -56,7 +56,7 @@ class CephCluster:
     def __init__(self, base: Path):
         self.base = Path(base)
         self.conf = self.base / "ceph.conf"
-        self.mon_port, self.http_port, self.https_port = _free_port(), _free_port(), _free_port()
+        self.mon_port, self.http_port, self.https_port = free_port(), free_port(), free_port()
         self.ca_bundle = str(self.base / "tls" / "ca.pem")
         self._users: dict[str, tuple[str, str]] = {}
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 import itertools
 import json
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -20,7 +19,7 @@ from pathlib import Path
 import boto3
 import pytest
 from botocore.config import Config
-from ceph_cluster import CephCluster, ceph_missing
+from ceph_cluster import CephCluster, ceph_missing, free_port
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = Path(__file__).resolve().parent / "data" / "titanic_small.csv"
@@ -56,12 +55,6 @@ class S3Server:
         if self.ca_bundle:
             env[f"{prefix}_CA_BUNDLE"] = self.ca_bundle
         return env
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def start_moto(log_dir: Path) -> tuple[subprocess.Popen, S3Server]:
