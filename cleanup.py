@@ -1,63 +1,127 @@
-"""Уборка после лекции: удалить то, что лекция создала, — и ничего больше.
+"""Уборка после лекции: удалить то, что лекция записала сама, — и ничего больше.
 
-Без флагов — пробный запуск: для каждого эндпоинта список того, что будет удалено.
-С --yes — удаляет: ключи лекции (все их версии), её незавершённые загрузки и её бакеты
-(<бакет>-duckdb, -pandas, -ver, -tmp). Основной бакет и чужие объекты остаются;
-бакет лекции, в котором есть чужие объекты, остаётся на месте — об этом будет строка.
+Что записала лекция, знает журнал .s3-lecture/journal.jsonl (его ведёт wire.py): каждый объект
+с VersionId и ETag, каждый созданный бакет, каждая начатая составная загрузка. Поэтому:
+- в бакете с версионированием удаляются только версии, записанные лекцией, — чужие остаются;
+- объект без версий удаляется, только если его ETag тот же, что записала лекция: если объект
+  с тем же ключом потом записал кто-то другой, он остаётся;
+- отменяются только загрузки с UploadId из журнала;
+- бакет удаляется, только если его создала лекция и в нём не осталось чужих объектов.
+Без флагов — пробный запуск: таблица ровно того, что удалит --yes.
+
+Журнал лежит в каталоге, откуда запускали лекцию: уборка — оттуда же.
 
 Запуск: poetry run python cleanup.py [--yes]
 """
 
-import argparse
-import re
-
 import common
+
+import argparse
+
+import wire
+
+
+def plan(endpoint: common.Endpoint, s3) -> tuple[list[list[str]], list[str]]:
+    """Что удалить: [что, бакет, ключ, версия или UploadId] — и строки о том, что оставлено и почему."""
+    versions, latest, buckets = set(), {}, []
+    for entry in wire.journal(endpoint):
+        place = (entry["bucket"], entry["key"])
+        if entry["op"] == "object" and entry["version"]:
+            versions.add((*place, entry["version"]))
+        elif entry["op"] == "object":
+            latest[place] = entry["etag"]
+        elif entry["op"] == "deleted":
+            versions.discard((*place, entry["version"]))
+            if not entry["version"]:
+                latest.pop(place, None)
+        elif entry["op"] == "bucket" and entry["bucket"] != endpoint.bucket:  # основной — не лекции
+            buckets.append(entry["bucket"])
+        elif entry["op"] == "bucket-deleted":
+            buckets = [bucket for bucket in buckets if bucket != entry["bucket"]]
+            versions = {v for v in versions if v[0] != entry["bucket"]}
+            latest = {place: etag for place, etag in latest.items() if place[0] != entry["bucket"]}
+
+    steps, kept = [], []
+    for bucket, key, upload in wire.unfinished_uploads(endpoint):
+        steps.append(["загрузка", bucket, key, upload])
+    for (bucket, key), etag in sorted(latest.items()):
+        current = head_etag(s3, bucket, key)
+        if current == etag:
+            steps.append(["объект", bucket, key, ""])
+        elif current:
+            kept.append(f"{bucket}/{key}: после лекции его переписал кто-то другой, оставлен")
+    for bucket, key, version in sorted(versions):
+        steps.append(["версия", bucket, key, version])
+    for bucket in dict.fromkeys(buckets):
+        mine = {(step[2], step[3] or None) for step in steps if step[1] == bucket}
+        foreign = [item for item in contents(s3, bucket) if item not in mine and (item[0], None) not in mine]
+        if foreign:
+            kept.append(f"бакет {bucket}: в нём чужих объектов — {len(foreign)}, бакет оставлен")
+        else:
+            steps.append(["бакет", bucket, "", ""])
+    return steps, kept
+
+
+def head_etag(s3, bucket: str, key: str) -> str | None:
+    """ETag объекта сейчас или None, если объекта (или бакета) уже нет."""
+    from botocore.exceptions import ClientError
+
+    try:
+        head = s3.head_object(Bucket=bucket, Key=key)
+    except ClientError as error:
+        if error.response["ResponseMetadata"]["HTTPStatusCode"] == 404:
+            return None
+        raise
+    return head["ETag"]
+
+
+def contents(s3, bucket: str) -> list[tuple[str, str | None]]:
+    """Всё, что лежит в бакете: (ключ, VersionId) всех версий и меток удаления. Сервер без
+    ListObjectVersions (501, 405) — тогда (ключ, None) из ListObjectsV2. Нет бакета — пусто."""
+    from botocore.exceptions import ClientError
+
+    found = []
+    try:
+        for page in s3.get_paginator("list_object_versions").paginate(Bucket=bucket):
+            for item in page.get("Versions", []) + page.get("DeleteMarkers", []):
+                found.append((item["Key"], None if item["VersionId"] == "null" else item["VersionId"]))
+        return found
+    except ClientError as error:
+        status = error.response["ResponseMetadata"]["HTTPStatusCode"]
+        if status == 404:
+            return []
+        if status not in (405, 501):
+            raise
+    for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket):
+        found += [(item["Key"], None) for item in page.get("Contents", [])]
+    return found
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description="Удалить то, что создала лекция")
+    parser = argparse.ArgumentParser(description="Удалить то, что записала лекция")
     parser.add_argument("--yes", action="store_true", help="удалить (без флага — только показать)")
     args = parser.parse_args()
-    common.header("Уборка: " + ("удаляю созданное лекцией" if args.yes else "пробный запуск, ничего не удаляю"))
-
+    common.header("Уборка: " + ("удаляю записанное лекцией" if args.yes else "пробный запуск, ничего не удаляю"))
     for endpoint in common.endpoints():
         with common.endpoint_block(endpoint):
             s3 = common.boto3_client(endpoint)
-            existing = {b["Name"] for b in s3.list_buckets()["Buckets"]}
-            plan = [("загрузка", u["Bucket"], u["Key"], u["UploadId"]) for u in common.lecture_uploads(s3, endpoint)]
-            kept = []
-            for attribute, pattern in common.LECTURE_KEYS.items():
-                bucket = getattr(endpoint, attribute)
-                if bucket not in existing:
-                    continue
-                foreign = 0
-                # Все версии и метки удаления: в бакете с версионированием простой DELETE ничего не стирает.
-                for page in s3.get_paginator("list_object_versions").paginate(Bucket=bucket):
-                    for version in page.get("Versions", []) + page.get("DeleteMarkers", []):
-                        if re.fullmatch(pattern, version["Key"]):
-                            plan.append(("объект", bucket, version["Key"], version["VersionId"]))
-                        else:
-                            foreign += 1
-                if attribute == "bucket":
-                    continue  # основной бакет создавала не лекция — он остаётся
-                if foreign:
-                    kept.append(f"{bucket}: в нём чужих объектов — {foreign}, бакет оставлен")
-                else:
-                    plan.append(("бакет", bucket, "", ""))
-
-            common.table(f"{endpoint.name}: " + ("удалено" if args.yes else "будет удалено"), ["Что", "Бакет", "Ключ"],
-                         [[kind, bucket, key] for kind, bucket, key, _ in plan] or [["нечего удалять", "", ""]])
-            for kind, bucket, key, version in plan if args.yes else []:
-                if kind == "загрузка":
-                    s3.abort_multipart_upload(Bucket=bucket, Key=key, UploadId=version)
-                elif kind == "объект":
-                    s3.delete_object(Bucket=bucket, Key=key, VersionId=version)
+            steps, kept = plan(endpoint, s3)
+            common.table(f"{endpoint.name}: " + ("удалено" if args.yes else "будет удалено"),
+                         ["Ключ", "Что", "Бакет"],
+                         [[key or "—", what, bucket] for what, bucket, key, _ in steps] or [["нечего", "", ""]])
+            for what, bucket, key, extra in steps if args.yes else []:
+                if what == "загрузка":
+                    s3.abort_multipart_upload(Bucket=bucket, Key=key, UploadId=extra)
+                elif what == "версия":
+                    s3.delete_object(Bucket=bucket, Key=key, VersionId=extra)
+                elif what == "объект":
+                    s3.delete_object(Bucket=bucket, Key=key)
                 else:
                     s3.delete_bucket(Bucket=bucket)  # S3 удаляет только пустой бакет
             for line in kept:
-                common.console.print(f"[bold yellow]![/] {line}")
+                common.warn(line)
     if not args.yes:
-        common.console.print("\nПробный запуск: ничего не удалено. Удалить: [bold]python cleanup.py --yes[/]")
+        common.note("\nПробный запуск: ничего не удалено. Удалить: [bold]python cleanup.py --yes[/]")
     return common.summary()
 
 

@@ -1,32 +1,32 @@
-"""Шаг 6. Бакеты для DuckDB и pandas.
+"""Шаг 6. Бакеты лекции.
 
 Имена бакетов глобальны у облачного провайдера, поэтому бакеты лекции называются от основного:
-<бакет>-duckdb и <бакет>-pandas. Создание повторяемо: HEAD bucket отвечает, есть ли бакет,
-и второй запуск просто говорит «уже есть». boto3 создаёт, minio подтверждает.
+<бакет>-duckdb и <бакет>-pandas. Создание повторяемо: HEAD /<бакет> отвечает, есть ли бакет,
+и второй запуск просто говорит «уже есть». Создаёт boto3, проверяет minio.
 
-Запуск: poetry run python create_bucket.py
+Запуск: poetry run python create_bucket.py [--trace]
 """
 
 import common
 
 
 def main() -> int:
-    common.header("Бакеты для шагов 8–11")
+    common.header("Бакеты лекции: основной, для DuckDB и для pandas")
     for endpoint in common.endpoints():
         with common.endpoint_block(endpoint):
-            s3, minio = common.boto3_client(endpoint), common.minio_client(endpoint)
-            rows, visible = [], []
-            for name in (endpoint.bucket, endpoint.duckdb_bucket, endpoint.pandas_bucket):
-                if minio.bucket_exists(bucket_name=name):
-                    status = "уже есть"
-                else:
-                    s3.create_bucket(Bucket=name, **common.location(endpoint))
-                    status = "[bold green]создан[/]"
-                s3.head_bucket(Bucket=name)  # HEAD: 200 — бакет есть и доступен, 404 — нет
-                visible.append(minio.bucket_exists(bucket_name=name))
-                rows.append([name, status, common.agree(visible[-1])])
-            common.table(f"{endpoint.name}: бакеты лекции", ["Бакет", "boto3 (HEAD → Create)", "minio видит"], rows)
-            common.check(all(visible), "все бакеты лекции на месте", "minio не видит бакет")
+            s3 = common.boto3_client(endpoint)
+            minio = common.minio_client(endpoint)
+            rows = []
+
+            for name in (endpoint.bucket, endpoint.derived("duckdb"), endpoint.derived("pandas")):
+                existed = minio.bucket_exists(bucket_name=name)  # HEAD /<бакет>
+                if not existed:
+                    s3.create_bucket(Bucket=name, **common.location(endpoint))  # PUT /<бакет>
+                s3.head_bucket(Bucket=name)  # 200: бакет есть и доступен этим ключам
+                rows.append([name, "уже был" if existed else "[bold green]создан[/]"])
+
+            common.table(f"{endpoint.name}: бакеты лекции", ["Бакет", "Что сделано"], rows)
+            common.ok("все бакеты лекции на месте: HEAD отвечает 200")
     return common.summary()
 
 

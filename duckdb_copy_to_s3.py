@@ -3,8 +3,9 @@
 DuckDB читает локальный CSV и одной командой COPY кладёт его в S3 как Parquet — колоночный
 формат аналитики. Второй COPY разбивает данные по классу каюты: ключи вида
 titanic_by_class/Pclass=1/data_0.parquet («hive-разбиение»). Папок в S3 нет — это префиксы ключей.
+Адреса передаются параметрами ($url), а не вклеиваются в текст SQL.
 
-Запуск: poetry run python duckdb_copy_to_s3.py
+Запуск: poetry run python duckdb_copy_to_s3.py [--trace]
 """
 
 import common
@@ -16,23 +17,32 @@ def main() -> int:
     for endpoint in common.endpoints():
         with common.endpoint_block(endpoint):
             con = common.duckdb_connect(endpoint)
-            target = f"s3://{endpoint.duckdb_bucket}"
-            # glob по S3 — это ListObjectsV2: DuckDB умеет листать бакет, как boto3 и minio.
-            before = con.execute(f"SELECT count(*) FROM glob('{target}/**')").fetchone()[0]
-            common.ok(f"{target}: объектов до записи — {before}")
-            con.execute(f"CREATE TABLE titanic AS SELECT * FROM read_csv('{path}')")
+            target = f"s3://{endpoint.derived('duckdb')}"
 
-            con.execute(f"COPY titanic TO '{target}/titanic.parquet' (FORMAT parquet)")
-            con.execute(f"COPY titanic TO '{target}/titanic_by_class' "
-                        "(FORMAT parquet, PARTITION_BY (Pclass), OVERWRITE_OR_IGNORE)")
+            # glob по S3 — это ListObjectsV2: DuckDB листает бакет, как boto3 и minio.
+            found = con.execute("SELECT count(*) FROM glob($pattern)", {"pattern": f"{target}/**"})
+            common.note(f"{target}: объектов до записи — {found.fetchone()[0]}")
 
-            files = con.execute(f"SELECT file FROM glob('{target}/**/*.parquet') ORDER BY file").fetchall()
-            counts = con.execute(f"SELECT count(*) FROM '{target}/titanic.parquet'").fetchone()[0]
-            common.table(f"{endpoint.name}: что записал DuckDB", ["Ключ в S3"], [[f] for (f,) in files])
-            common.check(counts == con.execute("SELECT count(*) FROM titanic").fetchone()[0],
-                         f"в Parquet все {counts} строк CSV", "в Parquet не столько строк, сколько в CSV")
+            con.execute("CREATE TABLE titanic AS SELECT * FROM read_csv($csv)", {"csv": str(path)})
+            parquet = f"{target}/titanic.parquet"
+            con.execute("COPY titanic TO $url (FORMAT parquet)", {"url": parquet})
+            written = con.execute("""
+                COPY titanic TO $url (FORMAT parquet, PARTITION_BY (Pclass),
+                                      OVERWRITE_OR_IGNORE, RETURN_FILES)""",
+                                  {"url": f"{target}/titanic_by_class"})
+            rows, files = written.fetchone()
+
+            keys = [[url.removeprefix(target + "/")] for url in sorted(files)]
+            common.table(f"{endpoint.name} / {endpoint.derived('duckdb')}: записал DuckDB",
+                         ["Ключ"], [["titanic.parquet"], *keys])
+            check = con.execute("SELECT count(*) FROM read_parquet($url)", {"url": parquet})
+            counted = check.fetchone()[0]
+            common.check(counted == rows, f"в Parquet все {common.plural(rows, *ROWS)} CSV",
+                         "в Parquet не столько строк, сколько в CSV")
     return common.summary()
 
+
+ROWS = ("строка", "строки", "строк")
 
 if __name__ == "__main__":
     raise SystemExit(main())

@@ -4,36 +4,47 @@
 сначала метаданные Parquet, затем только нужные столбцы. SQL по объекту в бакете —
 как по локальной таблице; разбиение по Pclass читается как столбец.
 
-Запуск: poetry run python duckdb_read_from_s3.py
+Запуск: poetry run python duckdb_read_from_s3.py [--trace]
 """
 
 import common
 
 SURVIVAL = """
-    SELECT Pclass AS класс, Sex AS пол, count(*) AS пассажиров, round(100 * avg(Survived), 1) AS "выжило, %"
-    FROM '{source}' GROUP BY ALL ORDER BY ALL
+    SELECT Pclass, Sex, count(*) AS passengers, avg(Survived) AS survived
+    FROM read_parquet($url) GROUP BY ALL ORDER BY ALL
 """
+BY_CLASS = """
+    SELECT Pclass, count(*) FROM read_parquet($pattern, hive_partitioning = true)
+    GROUP BY ALL ORDER BY ALL
+"""
+SEX = {"female": "ж", "male": "м"}
 
 
 def main() -> int:
-    common.header("DuckDB: запросы к Parquet в S3")
+    common.header("DuckDB: SQL по Parquet в S3")
     for endpoint in common.endpoints():
         with common.endpoint_block(endpoint):
             con = common.duckdb_connect(endpoint)
-            source = f"s3://{endpoint.duckdb_bucket}"
+            source = f"s3://{endpoint.derived('duckdb')}"
 
-            total = con.execute(f"SELECT count(*) FROM '{source}/titanic.parquet'").fetchone()[0]
-            result = con.execute(SURVIVAL.format(source=f"{source}/titanic.parquet"))
-            common.table(f"{endpoint.name}: {total} пассажиров — выживаемость по классу и полу",
-                         [c[0] for c in result.description], result.fetchall())
+            result = con.execute(SURVIVAL, {"url": f"{source}/titanic.parquet"})
+            survival = result.fetchall()
+            pattern = f"{source}/titanic_by_class/*/*.parquet"
+            partitions = con.execute(BY_CLASS, {"pattern": pattern})
+            by_class = partitions.fetchall()
 
-            by_class = con.execute(f"SELECT Pclass, count(*) FROM read_parquet('{source}/titanic_by_class/*/*.parquet',"
-                                   " hive_partitioning = true) GROUP BY ALL ORDER BY ALL").fetchall()
+            total = sum(row[2] for row in survival)
+            rows = [[c, SEX.get(s, s), n, common.number(100 * rate)] for c, s, n, rate in survival]
+            common.table(f"{endpoint.name}: {common.plural(total, *PASSENGERS)}, выживаемость",
+                         ["Класс", "Пол", "Пассажиров", "Выжило, %"], rows)
+            parts = ", ".join(f"Pclass={c}: {n}" for c, n in by_class)
             common.check(sum(n for _, n in by_class) == total,
-                         "разбиение по классу: " + ", ".join(f"Pclass={c}: {n}" for c, n in by_class),
+                         f"в разбиении по классу столько же строк: {parts}",
                          "в разбиении по классу не столько строк, сколько в titanic.parquet")
     return common.summary()
 
+
+PASSENGERS = ("пассажир", "пассажира", "пассажиров")
 
 if __name__ == "__main__":
     raise SystemExit(main())

@@ -1,28 +1,31 @@
-"""Шаг 1 (и 7). Список бакетов.
+"""Шаги 1 и 7. Список бакетов.
 
 Бакет — корневой контейнер S3: у каждого эндпоинта свой набор бакетов. Один и тот же запрос
-ListBuckets задают два разных клиента, boto3 и minio, — и получают одинаковый ответ:
+ListBuckets (GET /) задают два разных клиента, boto3 и minio, и получают одинаковый ответ:
 это и есть стандарт.
 
-Запуск: poetry run python list_bucket.py
+Запуск: poetry run python list_bucket.py [--trace]
 """
 
 import common
 
+BUCKETS = ("бакет", "бакета", "бакетов")
+
 
 def main() -> int:
-    common.header("Бакеты каждого эндпоинта: boto3 и minio")
+    common.header("Бакеты каждого эндпоинта: спрашивают boto3 и minio")
     for endpoint in common.endpoints():
         with common.endpoint_block(endpoint):
-            by_boto3 = {b["Name"]: b["CreationDate"] for b in common.boto3_client(endpoint).list_buckets()["Buckets"]}
-            by_minio = {b.name: b.creation_date for b in common.minio_client(endpoint).list_buckets()}
+            s3 = common.boto3_client(endpoint)
+            minio = common.minio_client(endpoint)
 
-            rows = [[name, common.agree(name in by_boto3), common.agree(name in by_minio),
-                     f"{(by_boto3.get(name) or by_minio.get(name)):%Y-%m-%d %H:%M}"]
-                    for name in sorted(by_boto3.keys() | by_minio.keys())]
-            common.table(f"{endpoint.name}: бакетов — {len(rows)}", ["Бакет", "boto3", "minio", "Создан"], rows)
-            common.check(by_boto3.keys() == by_minio.keys(),
-                         f"boto3 и minio видят одни и те же бакеты: {len(rows)}", "boto3 и minio видят разные бакеты")
+            answer = s3.list_buckets()  # GET / → имена бакетов и даты создания
+            buckets = minio.list_buckets()
+
+            by_boto3 = {b["Name"]: b["CreationDate"] for b in answer["Buckets"]}
+            by_minio = {b.name: b.creation_date for b in buckets}
+            common.compare(f"{endpoint.name}: бакеты", ["Бакет", "Создан (UTC)"],
+                           by_boto3, by_minio, BUCKETS)
     return common.summary()
 
 

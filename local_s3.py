@@ -7,6 +7,8 @@
 Запуск: poetry run python local_s3.py [--port 9000] [--bucket lecture]
 """
 
+import common
+
 import argparse
 import logging
 import socket
@@ -14,8 +16,6 @@ import time
 
 import boto3
 from moto.server import ThreadedMotoServer
-
-import common
 
 
 def start_server(port: int, bucket: str, log_requests: bool = True) -> ThreadedMotoServer:

@@ -4,16 +4,19 @@ Parquet и CSV, прочитанные из бакета, совпадают с 
 на шаге 8 записал DuckDB, pandas читает тем же вызовом: один стандарт хранения,
 один формат данных — разные инструменты.
 
-Запуск: poetry run python pandas_dataframe_from_s3.py
+Запуск: poetry run python pandas_dataframe_from_s3.py [--trace]
 """
-
-import pandas as pd
 
 import common
 
+import pandas as pd
+
+SEX = {"female": "ж", "male": "м"}
+
 
 def survival(df: pd.DataFrame) -> pd.DataFrame:
-    return df.groupby(["Pclass", "Sex"]).agg(пассажиров=("Survived", "size"), выжило=("Survived", "mean"))
+    return df.groupby(["Pclass", "Sex"]).agg(passengers=("Survived", "size"),
+                                             survived=("Survived", "mean"))
 
 
 def main() -> int:
@@ -22,19 +25,24 @@ def main() -> int:
     for endpoint in common.endpoints():
         with common.endpoint_block(endpoint):
             options = common.storage_options(endpoint)
+            mine = f"s3://{endpoint.derived('pandas')}"
+            duckdbs = f"s3://{endpoint.derived('duckdb')}"
 
-            from_parquet = pd.read_parquet(f"s3://{endpoint.pandas_bucket}/titanic.parquet", storage_options=options)
-            from_csv = pd.read_csv(f"s3://{endpoint.pandas_bucket}/titanic.csv", storage_options=options)
-            from_duckdb = pd.read_parquet(f"s3://{endpoint.duckdb_bucket}/titanic.parquet", storage_options=options)
+            from_parquet = pd.read_parquet(f"{mine}/titanic.parquet", storage_options=options)
+            from_csv = pd.read_csv(f"{mine}/titanic.csv", storage_options=options)
+            from_duckdb = pd.read_parquet(f"{duckdbs}/titanic.parquet", storage_options=options)
 
             table = survival(from_duckdb)
-            common.table(f"{endpoint.name}: {len(from_duckdb)} пассажиров из Parquet DuckDB — выживаемость",
-                         ["класс", "пол", "пассажиров", "выжило, %"],
-                         [[c, s, n, f"{100 * rate:.1f}"] for (c, s), n, rate in table.itertuples(name=None)])
+            rows = [[c, SEX.get(s, s), n, common.number(100 * rate)]
+                    for (c, s), n, rate in table.itertuples(name=None)]
+            common.table(f"{endpoint.name}: Parquet от DuckDB, выживаемость",
+                         ["Класс", "Пол", "Пассажиров", "Выжило, %"], rows)
             common.check(from_parquet.equals(original) and from_csv.equals(original),
-                         f"Parquet и CSV из S3 совпадают с исходным DataFrame ({len(original)} строк)",
+                         f"Parquet и CSV из S3 совпадают с исходным DataFrame "
+                         f"({common.plural(len(original), 'строка', 'строки', 'строк')})",
                          "прочитанный из S3 DataFrame не совпал с исходным")
-            common.check(table.equals(survival(original)), "данные DuckDB дают тот же результат, что исходные",
+            common.check(table.equals(survival(original)),
+                         "данные DuckDB дают тот же результат, что исходные",
                          "данные DuckDB разошлись с исходными")
     return common.summary()
 

@@ -1,15 +1,15 @@
 """Шаг 10. pandas пишет DataFrame в S3.
 
-pandas не знает про S3 — адрес s3://… он передаёт библиотеке s3fs (fsspec), а та делает
+pandas не знает про S3: адрес s3://… он передаёт библиотеке s3fs (fsspec), а та делает
 те же PUT, что boto3. storage_options — ключи и адрес эндпоинта. Один DataFrame уходит
 в бакет дважды: в Parquet (через pyarrow) и в CSV.
 
-Запуск: poetry run python pandas_dataframe_to_s3.py
+Запуск: poetry run python pandas_dataframe_to_s3.py [--trace]
 """
 
-import pandas as pd
-
 import common
+
+import pandas as pd
 
 
 def main() -> int:
@@ -18,12 +18,15 @@ def main() -> int:
     for endpoint in common.endpoints():
         with common.endpoint_block(endpoint):
             options = common.storage_options(endpoint)
-            target = f"s3://{endpoint.pandas_bucket}"
+            target = f"s3://{endpoint.derived('pandas')}"
 
             df.to_parquet(f"{target}/titanic.parquet", index=False, storage_options=options)
             df.to_csv(f"{target}/titanic.csv", index=False, storage_options=options)
 
-            common.ok(f"{target}/titanic.parquet и {target}/titanic.csv: {len(df)} строк, {df.shape[1]} столбцов")
+            common.table(f"{endpoint.name} / {endpoint.derived('pandas')}: записал pandas",
+                         ["Ключ", "Формат", "Строк", "Столбцов"],
+                         [["titanic.parquet", "Parquet", len(df), df.shape[1]],
+                          ["titanic.csv", "CSV", len(df), df.shape[1]]])
     return common.summary()
 
 

@@ -1,11 +1,17 @@
 """Вся лекция подряд: двенадцать шагов, каждый — отдельный процесс, как `python <шаг>.py`.
 
 Перед шагом — номер, название и команда; в терминале ждёт Enter. Без S3_ENDPOINTS (нет .env)
-сам запускает встроенный S3-сервер и ведёт лекцию на нём: нужен только Python.
-В конце — таблица: шаг, статус, время.
+сам запускает встроенный S3-сервер и ведёт лекцию на нём: нужен только Python. Встроенный
+сервер живёт, пока идёт лекция, поэтому --from N сначала молча повторяет шаги 1…N−1 —
+и лекция продолжается с теми же данными. В конце — таблица: шаг, статус, время.
 
-Запуск: poetry run python run_demo.py [--no-pause] [--from N] [--only N] [--extras]
+Ctrl-C достаётся шагу (он отменит свои загрузки), лекция останавливается и говорит, как
+продолжить. Если ни один эндпоинт не отвечает, лекция останавливается с подсказкой.
+
+Запуск: poetry run python run_demo.py [--no-pause] [--from N] [--only N] [--extras] [--cluster] [--trace]
 """
+
+import common
 
 import argparse
 import os
@@ -16,14 +22,12 @@ import sys
 import time
 from pathlib import Path
 
-from dotenv import load_dotenv
-
-import common
+from dotenv import dotenv_values
 
 # Единственный список шагов: README повторяет его (тест сверяет порядок и скрипты).
 STEPS = [
     (1, "list_bucket.py", "Список бакетов"),
-    (2, "list_objects.py", "Объекты в бакетах: пока пусто"),
+    (2, "list_objects.py", "Объекты в бакетах лекции"),
     (3, "upload_object.py", "Загрузка объекта с метаданными"),
     (4, "list_objects.py", "Объекты после загрузки"),
     (5, "create_remove_bucket.py", "Создание и удаление бакета"),
@@ -33,7 +37,7 @@ STEPS = [
     (9, "duckdb_read_from_s3.py", "DuckDB читает Parquet из S3"),
     (10, "pandas_dataframe_to_s3.py", "pandas пишет DataFrame в S3"),
     (11, "pandas_dataframe_from_s3.py", "pandas читает из S3"),
-    (12, "list_objects.py", "Всё записанное — на месте"),
+    (12, "list_objects.py", "Всё записанное на месте"),
 ]
 # Дополнительные шаги: теория лекции, которую можно запустить (--extras или --only 13…).
 EXTRAS = [
@@ -42,49 +46,109 @@ EXTRAS = [
     (15, "multipart_upload.py", "Составная загрузка большого файла"),
     (16, "versioning.py", "Версии объекта"),
     (17, "duckdb_pushdown.py", "DuckDB читает только нужные байты"),
+    (18, "bucket_policy.py", "Политика бакета: кто может читать"),
+    (19, "plain_http.py", "ListObjectsV2 без S3-библиотеки"),
 ]
+# Глава о надёжности: свой кластер Ceph из трёх OSD теряет узел (--cluster или --only cluster).
+CLUSTER = ("cluster", "cluster_demo.py", "Надёжность: кластер теряет узел, данные целы")
 
 EMBEDDED_BUCKET = "lecture"
+UNREACHABLE = 3  # код выхода шага: ни один эндпоинт не отвечает
+STATUS = {0: "[green]✓ ОК[/]", 1: "[red]✗ ошибки[/]", 2: "[red]✗ настройка[/]",
+          UNREACHABLE: "[red]✗ нет связи[/]", 130: "[red]✗ прервано[/]"}
 
 
 def start_embedded_s3() -> dict[str, str]:
-    """Встроенный S3 на свободном порту в этом процессе и переменные одного эндпоинта «local» для него."""
+    """Встроенный S3 на свободном порту в этом процессе и переменные эндпоинта «local» для него."""
     import local_s3
 
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
     local_s3.start_server(port, EMBEDDED_BUCKET, log_requests=False)
-    url = f"http://127.0.0.1:{port}"
-    return {"S3_ENDPOINTS": "local", "LOCAL_ENDPOINT_URL": url, "LOCAL_ACCESS_KEY": "lecture",
-            "LOCAL_SECRET_KEY": "lecture-secret", "LOCAL_BUCKET": EMBEDDED_BUCKET}
+    return {"S3_ENDPOINTS": "local", "LOCAL_ENDPOINT_URL": f"http://127.0.0.1:{port}",
+            "LOCAL_ACCESS_KEY": "lecture", "LOCAL_SECRET_KEY": "lecture-secret", "LOCAL_BUCKET": EMBEDDED_BUCKET}
+
+
+def choose(args) -> list[tuple]:
+    """Шаги, которые покажет лекция; неверный номер — ошибка настройки с допустимым диапазоном."""
+    every = STEPS + EXTRAS
+    last = every[-1][0]
+    if args.only == "cluster":
+        return [CLUSTER]
+    if args.only is not None and not (args.only.isdigit() and 1 <= int(args.only) <= last):
+        common.config_error(f"--only {args.only}: нет такого шага; шаги 1–{last} или cluster")
+    if not 1 <= args.start <= last:
+        common.config_error(f"--from {args.start}: нет такого шага; шаги 1–{last}")
+    if args.only:
+        return [step for step in every if step[0] == int(args.only)]
+    extras = args.extras or args.start > len(STEPS)
+    return [s for s in STEPS + (EXTRAS if extras else []) if s[0] >= args.start] + ([CLUSTER] if args.cluster else [])
+
+
+def run(script: str, env: dict, extra: list[str], quiet: bool = False) -> int:
+    """Шаг — отдельный процесс. Ctrl-C, присланный только лектору (kill -INT), передаём шагу:
+    шаг сам отменит свои загрузки и выйдет с кодом 130. Второй сигнал шаг пропустит мимо."""
+    process = subprocess.Popen([sys.executable, str(common.ROOT / script), *extra], env=env,
+                               stdout=subprocess.DEVNULL if quiet else None,
+                               stderr=subprocess.DEVNULL if quiet else None)
+    interrupted = []
+
+    def forward(signum, frame):
+        interrupted.append(True)
+        process.send_signal(signal.SIGINT)
+
+    previous = signal.signal(signal.SIGINT, forward)
+    try:
+        code = process.wait()
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    return 130 if interrupted and code != 0 else code
+
+
+def replay(steps: list[tuple], env: dict) -> bool:
+    """Встроенный сервер запущен пустым: шаги до N повторяются без вывода, чтобы данные были на месте."""
+    started = time.perf_counter()
+    for number, script, _ in steps:
+        if run(script, env, [], quiet=True) != 0:
+            common.fail(f"шаг {number} ({script}) не прошёл при повторе: запустите лекцию сначала")
+            return False
+    numbers = f"{steps[0][0]}–{steps[-1][0]}" if len(steps) > 1 else str(steps[0][0])
+    common.note(f"Встроенный S3 запущен пустым: шаги {numbers} повторены без вывода "
+                f"({common.number(time.perf_counter() - started)} с) — данные на месте.")
+    return True
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description="Лекция «S3 как стандарт» целиком")
     parser.add_argument("--no-pause", action="store_true", help="не ждать Enter перед шагами")
     parser.add_argument("--from", dest="start", type=int, default=1, metavar="N", help="начать с шага N")
-    parser.add_argument("--only", type=int, metavar="N", help="только шаг N")
+    parser.add_argument("--only", metavar="N", help="только шаг N (или cluster)")
     parser.add_argument("--extras", action="store_true", help="после двенадцати шагов — дополнительные (13+)")
+    parser.add_argument("--cluster", action="store_true", help="в конце — кластер Ceph теряет узел")
+    parser.add_argument("--trace", action="store_true", help="шаги печатают каждый HTTP-запрос")
     args = parser.parse_args()
-
-    steps = STEPS + (EXTRAS if args.extras or (args.only or args.start) > len(STEPS) else [])
-    steps = [s for s in steps if (s[0] == args.only if args.only else s[0] >= args.start)]
-    if not steps:
-        common.config_error(f"нет такого шага; шаги: 1–{len(STEPS) + len(EXTRAS)}")
+    steps = choose(args)
+    # Лектору — обычный Ctrl-C (KeyboardInterrupt в паузе между шагами); обработчик шагов из common ему не нужен.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
 
     env = dict(os.environ)
-    load_dotenv(Path.cwd() / ".env", override=False)
-    if not os.environ.get("S3_ENDPOINTS"):
+    dotenv = Path.cwd() / ".env"
+    configured = os.environ.get("S3_ENDPOINTS") or (dotenv.is_file() and dotenv_values(dotenv).get("S3_ENDPOINTS"))
+    if not configured and steps != [CLUSTER]:
         env.update(start_embedded_s3())
-        common.console.print("[bold yellow]S3_ENDPOINTS не задан (.env нет) — запускаю встроенный S3 на "
+        common.console.print("[bold yellow]S3_ENDPOINTS не задан (.env нет): запускаю встроенный S3 на "
                              f"{env['LOCAL_ENDPOINT_URL']}[/]")
+        first = steps[0][0] if steps[0] != CLUSTER else 1
+        if first > 1 and not replay([s for s in STEPS if s[0] < min(first, len(STEPS) + 1)], env):
+            return 1
     pause = sys.stdin.isatty() and not args.no_pause
+    extra = ["--trace"] if args.trace else []
 
     results = []
     for number, script, title in steps:
         common.console.rule(f"[bold magenta]Шаг {number}. {title}[/]", style="magenta")
-        common.console.print(f"[bold]$ python {script}[/]")
+        common.console.print(f"[bold]$ python {script}{' --trace' if args.trace else ''}[/]")
         if pause:
             try:
                 input("Enter — запустить шаг ")
@@ -92,28 +156,25 @@ def main() -> int:
                 results.append([number, script, 130, 0.0])
                 break
         started = time.perf_counter()
-        # Ctrl-C достаётся шагу: он отменит свои незавершённые загрузки и выйдет с кодом 130.
-        previous = signal.signal(signal.SIGINT, lambda *_: None)
-        try:
-            code = subprocess.run([sys.executable, str(common.ROOT / script)], env=env).returncode
-        finally:
-            signal.signal(signal.SIGINT, previous)
+        code = run(script, env, extra)
         results.append([number, script, code, time.perf_counter() - started])
-        if code in (2, 130):  # ошибка настройки или Ctrl-C: дальше не идём, шаг уже сказал, что делать
+        if code in (2, UNREACHABLE, 130):  # дальше не идём: шаг уже сказал, что не так
             break
 
-    status = {0: "[green]✓ ОК[/]", 1: "[red]✗ ошибки[/]", 2: "[red]✗ остановлено[/]", 130: "[red]✗ прервано[/]"}
-    common.table("Итог лекции", ["Шаг", "Скрипт", "Статус", "Время, мс"],
-                 [[n, s, status.get(c, f"[red]✗ код {c}[/]"), f"{t * 1000:.0f}"] for n, s, c, t in results])
-    codes = [code for _, _, code, _ in results]
-    if 130 in codes:
-        common.fail(f"Лекция прервана. Продолжить: python run_demo.py --from {results[-1][0]}")
-        return 130
-    if 2 in codes:
-        common.fail("Лекция остановлена: исправьте настройку по сообщению выше и продолжите с --from "
-                    f"{results[-1][0]}")
-        return 2
-    return 1 if any(codes) else 0
+    common.table("Итог лекции", ["Шаг", "Скрипт", "Статус", "Время, с"],
+                 [[n, s, STATUS.get(c, f"[red]✗ код {c}[/]"), common.number(t)] for n, s, c, t in results])
+    code, last = results[-1][2], results[-1][0]
+    if code == 130:
+        common.fail(f"Лекция прервана. Продолжить: python run_demo.py --from {last}")
+    elif code == 2:
+        common.fail(f"Лекция остановлена: исправьте настройку по сообщению выше и продолжите: "
+                    f"python run_demo.py --from {last}")
+    elif code == UNREACHABLE:
+        common.fail("Ни один эндпоинт не отвечает. Запустите S3 (docker-compose up -d или "
+                    f"python local_s3.py) и продолжите: python run_demo.py --from {last}")
+    if code in (2, UNREACHABLE, 130):
+        return code
+    return 1 if any(result[2] for result in results) else 0
 
 
 if __name__ == "__main__":

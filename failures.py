@@ -1,0 +1,225 @@
+"""Что случилось у эндпоинта: одна понятная строка вместо трассировки.
+
+Ошибку различаем по типу исключения каждого из четырёх клиентов (botocore, minio и urllib3,
+DuckDB, s3fs и aiohttp), по статусу HTTP и по коду S3 из ответа сервера, но никогда по словам
+в тексте сообщения: «connect» встречается и в «HTTPConnectionPool … 503».
+Неизвестное исключение — это ошибка в самой лекции: classify() вернёт None, и трассировка
+останется видна.
+"""
+
+from __future__ import annotations
+
+import re
+import socket
+import ssl
+import sys
+from typing import NamedTuple
+from xml.etree import ElementTree
+
+# Объяснения по-русски: {p} — начало имён переменных эндпоинта (FIRST → FIRST_SECRET_KEY).
+EXPLANATIONS = {
+    "SignatureDoesNotMatch": "подпись не сошлась: проверьте {p}_SECRET_KEY",
+    "InvalidAccessKeyId": "такого ключа доступа нет: проверьте {p}_ACCESS_KEY",
+    "InvalidClientTokenId": "такого ключа доступа нет: проверьте {p}_ACCESS_KEY",
+    "AccessDenied": "доступ запрещён: проверьте {p}_ACCESS_KEY, {p}_SECRET_KEY и права на бакет",
+    "HTTP 403": "доступ запрещён: проверьте {p}_ACCESS_KEY, {p}_SECRET_KEY и права на бакет",
+    "NoSuchBucket": "бакета нет: бакеты лекции создаёт шаг 6 (create_bucket.py)",
+    "NoSuchKey": "объекта нет: его записывает один из предыдущих шагов",
+    "HTTP 404": "не найдено: бакет или объект ещё не создан (бакеты лекции создаёт шаг 6, create_bucket.py)",
+    "BucketAlreadyExists": "имя бакета занято другим владельцем (в облаке имена глобальны): смените {p}_BUCKET",
+    "BucketNotEmpty": "бакет не пуст: S3 удаляет только пустые бакеты",
+    "InvalidLocationConstraint": "хранилище не принимает этот регион: проверьте {p}_REGION",
+    "IllegalLocationConstraintException": "хранилище не принимает этот регион: проверьте {p}_REGION",
+    "XAmzContentSHA256Mismatch": "хранилище не приняло контрольную сумму загрузки",
+    "MissingContentLength": "хранилище не приняло загрузку без Content-Length (контрольные суммы boto3)",
+    "RequestTimeTooSkewed": "часы компьютера расходятся с часами сервера: синхронизируйте время",
+    "не поддерживается": "сервер не поддерживает эту операцию S3",
+    "сбой сервера": "сервер не справился с запросом, попробуйте позже",
+    "не S3": "ответ не похож на S3 (не XML S3): проверьте {p}_ENDPOINT_URL",
+    "нет Range": "сервер не отдаёт часть объекта (HTTP Range): Parquet читают кусками, а приходит весь",
+    "таймаут": "сервер не ответил вовремя: провайдер недоступен или перегружен",
+    "нет соединения": "не удалось подключиться: сервер не запущен или адрес {p}_ENDPOINT_URL неверен",
+    "соединение оборвано": "сервер закрыл соединение посреди ответа",
+    "TLS": "сертификат сервера не проверен: для своего CA задайте {p}_CA_BUNDLE",
+}
+# Исходы без ответа сервера: семейства сетевых ошибок (у ответа S3 — свой код или статус HTTP).
+FAMILIES = {"не S3", "TLS", "таймаут", "нет соединения", "соединение оборвано", "DuckDB"}
+# Эти исходы значат «до сервера не достучаться»: если так у всех эндпоинтов, лекцию продолжать незачем.
+UNREACHABLE = {"таймаут", "нет соединения"}
+
+
+class CheckFailed(Exception):
+    """Проверка шага не прошла: текст уже объясняет, что не так."""
+
+
+class Lacking(Exception):
+    """Сервер принял запрос, но возможности S3 на деле нет (версии не ведёт, теги не хранит)."""
+
+
+class Failure(NamedTuple):
+    code: str  # код S3 или семейство ошибки — то, что видно в строке ✗
+    explanation: str  # шаблон с {p}
+    message: str = ""  # текст сервера или библиотеки (его маскируют), когда своего объяснения нет
+
+
+def _loaded(module: str, *names: str) -> tuple[type, ...]:
+    """Классы исключений библиотеки, если шаг её загрузил; не загружена — её ошибок и быть не может."""
+    loaded = sys.modules.get(module)
+    return tuple(getattr(loaded, name) for name in names if hasattr(loaded, name))
+
+
+def _chain(error: BaseException) -> list[BaseException]:
+    """Исключение, его причины и вложенные причины (urllib3 кладёт их в .reason, aiohttp — в .os_error)."""
+    chain, todo = [], [error]
+    while todo:
+        item = todo.pop(0)
+        if item is None or any(item is seen for seen in chain):
+            continue
+        chain.append(item)
+        nested = getattr(item, "reason", None), getattr(item, "os_error", None)
+        todo += [item.__cause__, item.__context__, *(n for n in nested if isinstance(n, BaseException))]
+    return chain
+
+
+def _s3_code(body) -> str | None:
+    """Код из XML-ответа S3 (<Error><Code>…</Code></Error>); не XML — None."""
+    try:
+        return ElementTree.fromstring(body).findtext("Code") or None
+    except (ElementTree.ParseError, TypeError, ValueError):
+        return None
+
+
+def _answer(error: BaseException) -> tuple[int | None, str | None] | None:
+    """(HTTP-статус, код S3), если исключение несёт ответ сервера; иначе None."""
+    if isinstance(error, _loaded("botocore.exceptions", "ClientError")):
+        code = error.response.get("Error", {}).get("Code") or None
+        status = error.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
+        return status, None if code is None or code.isdigit() else code
+    if isinstance(error, _loaded("minio.error", "S3Error")):
+        return getattr(error.response, "status", None), error.code
+    if isinstance(error, _loaded("minio.error", "ServerError")):
+        return error.status_code, None
+    if isinstance(error, _loaded("duckdb", "HTTPException")):
+        return error.status_code, _s3_code(getattr(error, "body", None))
+    return None
+
+
+def _from_answer(status: int | None, code: str | None, error: BaseException) -> Failure:
+    if status in (405, 501) or code in ("NotImplemented", "MethodNotAllowed"):
+        return Failure(code or f"HTTP {status}", EXPLANATIONS["не поддерживается"])
+    if status and status >= 500:  # 5xx называем статусом и кодом
+        return Failure(f"HTTP {status}" + (f" {code}" if code else ""), EXPLANATIONS["сбой сервера"])
+    if code:
+        return Failure(code, EXPLANATIONS.get(code, ""), _message(error))
+    return Failure(f"HTTP {status}", EXPLANATIONS.get(f"HTTP {status}", ""), _message(error))
+
+
+def _family(error: BaseException) -> str | None:
+    """Семейство сетевой ошибки по типу исключения."""
+    not_s3 = (ElementTree.ParseError, *_loaded("botocore.parsers", "ResponseParserError"),
+              *_loaded("minio.error", "InvalidResponseError"))
+    tls = (ssl.SSLError, ssl.CertificateError, *_loaded("botocore.exceptions", "SSLError"),
+           *_loaded("urllib3.exceptions", "SSLError"), *_loaded("aiohttp", "ClientSSLError"))
+    timeout = (TimeoutError, *_loaded("botocore.exceptions", "ConnectTimeoutError", "ReadTimeoutError"),
+               *_loaded("urllib3.exceptions", "TimeoutError"), *_loaded("aiohttp", "ServerTimeoutError"))
+    refused = (ConnectionRefusedError, socket.gaierror, *_loaded("botocore.exceptions", "EndpointConnectionError"),
+               *_loaded("urllib3.exceptions", "NewConnectionError"), *_loaded("aiohttp", "ClientConnectorError"))
+    cut = (ConnectionError, EOFError, *_loaded("http.client", "HTTPException"),
+           *_loaded("botocore.exceptions", "ConnectionClosedError", "ResponseStreamingError", "IncompleteReadError"),
+           *_loaded("urllib3.exceptions", "ProtocolError"),
+           *_loaded("aiohttp", "ServerDisconnectedError", "ClientPayloadError"))
+    # Порядок важен: сертификат — не «нет соединения»; отказ в соединении urllib3 — подкласс его таймаута.
+    for family, types in (("не S3", not_s3), ("TLS", tls), ("нет соединения", refused), ("таймаут", timeout),
+                          ("соединение оборвано", cut)):
+        if isinstance(error, types):
+            return family
+    return None
+
+
+def classify(error: BaseException, host: str = "", port: int = 0) -> Failure | None:
+    """Что случилось; None — исключение не из S3-клиентов (ошибка в лекции, пусть будет трассировка)."""
+    status = getattr(error, "_code", 0)  # minio: ответ не XML; 5xx и 501 с HTML-страницей — всё же ответ
+    if isinstance(error, _loaded("minio.error", "InvalidResponseError")) and (status >= 500 or status == 405):
+        return _from_answer(status, None, error)
+    chain = _chain(error)
+    for item in chain:  # ответ сервера — самое точное, что есть
+        if (answer := _answer(item)) is not None:
+            return _from_answer(*answer, item)
+    for item in chain:
+        if family := _family(item):
+            return Failure(family, EXPLANATIONS[family])
+    if isinstance(error, _loaded("duckdb", "IOException")):
+        return _duckdb_network(error, host, port)
+    # s3fs переводит ответы S3 в исключения файловой системы, когда ответа нет в цепочке.
+    if isinstance(error, FileNotFoundError):
+        return Failure("HTTP 404", EXPLANATIONS["HTTP 404"])
+    if isinstance(error, PermissionError):
+        return Failure("HTTP 403", EXPLANATIONS["HTTP 403"])
+    return None
+
+
+def _duckdb_network(error: BaseException, host: str, port: int) -> Failure:
+    """DuckDB сообщает о любой сетевой беде одним типом IOException. Причину узнаём сами:
+    одно TCP-соединение к эндпоинту даёт типизированный ответ (отказ, DNS, таймаут)."""
+    try:
+        socket.create_connection((host, port), timeout=3).close()
+    except OSError as probe:
+        family = _family(probe) or "нет соединения"
+        return Failure(family, EXPLANATIONS[family])
+    return Failure("DuckDB", "", _message(error))  # сервер доступен: покажем, что сказал DuckDB
+
+
+def _message(error: BaseException) -> str:
+    text = str(getattr(error, "message", None) or error).strip()
+    return text.splitlines()[0] if text else ""
+
+
+def unsupported(error: BaseException) -> str | None:
+    """Что сервер не умеет: «не поддерживает (NotImplemented)» на 501 и 405 или поведение из Lacking; иначе None."""
+    if isinstance(error, Lacking):
+        return str(error)
+    failure = classify(error) if isinstance(error, Exception) else None
+    if failure and failure.explanation == EXPLANATIONS["не поддерживается"]:
+        return f"не поддерживает ({failure.code})"
+    if failure and failure.code in ("BucketAlreadyExists", "BucketAlreadyOwnedByYou"):  # s3rver: PUT ?versioning
+        return f"принял запрос за CreateBucket ({failure.code})"  # — это бакет, а не эта возможность
+    return None
+
+
+def explain(error: BaseException, host: str, port: int, expired_after: float | None,
+            seen: str | None = None) -> Failure | None:
+    """Исход блока эндпоинта. expired_after — срок блока, если он истёк; seen — что показали сами ответы
+    сервера (wire.seen: «нет Range», «таймаут»): оно объясняет ошибки, за которыми нет ответа S3."""
+    if expired_after is not None:
+        return Failure("таймаут", f"эндпоинт не уложился в {expired_after} с: сервер отвечает слишком медленно")
+    if isinstance(error, KeyboardInterrupt):
+        return Failure("прервано", "Ctrl-C")
+    if isinstance(error, CheckFailed):
+        return Failure("", str(error))
+    failure = classify(error, host, port)
+    answered = failure is not None and failure.code not in FAMILIES
+    if seen and not answered:  # ответ сервера точнее; без него — то, что видно по ответам
+        return Failure(seen, EXPLANATIONS[seen])
+    return failure
+
+
+def describe(failure: Failure, endpoint) -> str:
+    """«код — объяснение» для строки ✗; текст сервера — только если своего объяснения нет, и с маской ключей."""
+    text = failure.explanation.format(p=endpoint.prefix)
+    text = text or mask(failure.message, endpoint.secret_key, endpoint.access_key) or "сервер молчит"
+    return f"{failure.code} — {text}" if failure.code else text
+
+
+def mask(text: str, secret_key: str, access_key: str) -> str:
+    """Ключи в тексте сервера или библиотеки — только целиком, не кусок имени бакета или переменной.
+    Секрет (base64: буквы, цифры, + / =) ищем целым; ключ доступа — между не-буквами (Credential=KEY/…),
+    но не внутри имени вроде KEY-tmp или KEY_ENDPOINT_URL."""
+    if secret_key:
+        text = re.sub(rf"(?<![\w+/=.-]){re.escape(secret_key)}(?![\w+/=.-])", mask_key(secret_key), text)
+    if access_key:
+        text = re.sub(rf"(?<![\w.-]){re.escape(access_key)}(?![\w.-])", mask_key(access_key), text)
+    return text
+
+
+def mask_key(key: str) -> str:
+    return f"{key[:4]}…{key[-3:]}" if len(key) > 10 else "…"
