@@ -46,7 +46,7 @@ def plan(endpoint: common.Endpoint, s3) -> tuple[list[list[str]], list[str]]:
         steps.append(["загрузка", bucket, key, upload])
     for (bucket, key), etag in sorted(latest.items()):
         current = head_etag(s3, bucket, key)
-        if current == etag:
+        if current and current.strip('"') == (etag or "").strip('"'):  # кавычки ETag серверы ставят по-разному
             steps.append(["объект", bucket, key, ""])
         elif current:
             kept.append(f"{bucket}/{key}: после лекции его переписал кто-то другой, оставлен")

@@ -14,23 +14,20 @@ import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import datetime
-from functools import partial
 from pathlib import Path
-from types import SimpleNamespace
 from urllib.parse import urlsplit
 
-from rich.console import Console
-from rich.table import Table
 from rich.text import Text
 
 import failures
 import settings
 import wire
-from words import human_size, moment, number, plural, short_etag  # noqa: F401 — шаги зовут их как common.plural и т. д.
+
+# Вывод и слова для зала живут рядом, шаги зовут их через common: common.table, common.plural…
+from screen import check, compare, console, fail, header, note, ok, pairs, progress, table, user_metadata, warn  # noqa: F401
+from words import human_size, moment, number, plural, short_etag  # noqa: F401
 
 ROOT = settings.ROOT
-console = Console(highlight=False)
 
 # Короткие таймауты и мало повторов: мёртвый провайдер не должен молчать минутами перед залом
 # (по умолчанию botocore ждёт соединения 60 с, minio-py — до 5 повторов, DuckDB — 30 с и 3 повтора).
@@ -179,6 +176,12 @@ def storage_options(endpoint: Endpoint) -> dict:
             "config_kwargs": _botocore_config(endpoint), "session": session, "skip_instance_cache": True}
 
 
+def literal(value: str) -> str:
+    """Строка для SQL DuckDB в кавычках (апостроф удваивается): путь «lecturer's data» не ломает запрос.
+    Не параметр ($url): с параметрами DuckDB импортирует pandas и pyarrow — полсекунды на каждый шаг."""
+    return "'" + str(value).replace("'", "''") + "'"
+
+
 def _drop_expect_header(request, **_) -> None:  # None: ответ before-send иначе считается ответом сервера
     request.headers.pop("Expect", None)
 
@@ -195,15 +198,14 @@ def duckdb_connect(endpoint: Endpoint):
     con.execute("SET http_retries = 0")  # COPY и так повторяет PUT сам
     # Те же CA, что у boto3 и minio (certifi), или свой из <ИМЯ>_CA_BUNDLE; проверка включена всегда.
     con.execute("SET enable_curl_server_cert_verification = true")
-    con.execute("SET ca_cert_file = ?", [endpoint.ca_bundle or certifi.where()])
-    quote = lambda value: "'" + value.replace("'", "''") + "'"  # noqa: E731 — CREATE SECRET без параметров
+    con.execute(f"SET ca_cert_file = {literal(endpoint.ca_bundle or certifi.where())}")
     con.execute(f"""
         CREATE SECRET lecture (
-            TYPE s3, KEY_ID {quote(endpoint.access_key)}, SECRET {quote(endpoint.secret_key)},
-            REGION {quote(endpoint.region)},     -- не-AWS хранилищам регион тоже нужен (duckdb/duckdb#9778)
-            ENDPOINT {quote(endpoint.host)},     -- без схемы (duckdb/duckdb-httpfs#15)
+            TYPE s3, KEY_ID {literal(endpoint.access_key)}, SECRET {literal(endpoint.secret_key)},
+            REGION {literal(endpoint.region)},     -- не-AWS хранилищам регион тоже нужен (duckdb/duckdb#9778)
+            ENDPOINT {literal(endpoint.host)},     -- без схемы (duckdb/duckdb-httpfs#15)
             USE_SSL {str(endpoint.secure).lower()},
-            URL_STYLE {quote(endpoint.url_style)} -- в кавычках, иначе молча игнорируется (duckdb-httpfs#153)
+            URL_STYLE {literal(endpoint.url_style)} -- в кавычках, иначе молча игнорируется (duckdb-httpfs#153)
         )""")
     wire.observe_duckdb(con, endpoint)
     return con
@@ -225,13 +227,16 @@ def endpoint_block(endpoint: Endpoint, seconds: float = DEADLINE) -> Iterator[No
         with deadline.limit(seconds, endpoint.port) as watch:
             yield
     except (Exception, KeyboardInterrupt, deadline.Expired) as error:
-        wire.flush()  # ответы DuckDB — до объяснения: по ним видно «нет Range» и таймауты
+        wire.flush(stop_on_interrupt=False)  # ответы DuckDB — до объяснения: «нет Range», таймауты
         expired = watch.seconds if watch.expired else None
-        failure = failures.explain(error, urlsplit(endpoint.url).hostname, endpoint.port, expired, wire.seen(endpoint))
+        if deadline.interrupted():  # DuckDB превращает Ctrl-C в RuntimeError («Query interrupted»)
+            failure = failures.Failure("прервано", "Ctrl-C")
+        else:
+            failure = failures.explain(error, endpoint, expired, wire.seen(endpoint))
         if failure is None:
             raise  # не сетевая и не S3-ошибка: это ошибка в лекции, трассировка нужна
     finally:
-        wire.flush()
+        wire.flush(stop_on_interrupt=False)  # Ctrl-C здесь не теряется: его проверяют ниже
         wire.forget_duckdb()
     leftovers = [] if failure else wire.abandoned_uploads(endpoint)
     uploads = wire.own_uploads(endpoint) + leftovers
@@ -286,6 +291,11 @@ def plain_http(method: str, url: str, endpoint: Endpoint, body: bytes | None = N
     return status, data
 
 
+def mask_secrets(text: str, endpoint: Endpoint) -> str:
+    """Ключ доступа и секрет в тексте — замаскированы (например, в заголовке Authorization)."""
+    return failures.mask(text, endpoint.secret_key, endpoint.access_key)
+
+
 def summary() -> int:
     """Итог шага. Код выхода: 0 — все эндпоинты прошли, 1 — хотя бы один нет,
     3 — ни до одного не достучаться (лекцию вести не на чем)."""
@@ -296,103 +306,3 @@ def summary() -> int:
         return 0
     console.print(f"\n[bold red]{len(_results) - len(failed)} из {total}: ОК[/] (ошибки: {', '.join(failed)})")
     return 3 if all(unreachable for _, _, unreachable in _results) else 1
-
-
-# ── Вывод ───────────────────────────────────────────────────────────────────────────────────────
-
-def header(title: str) -> None:
-    console.print(f"\n[bold magenta]{title}[/]")
-
-
-def ok(text: str) -> None:
-    wire.flush()  # сначала запросы DuckDB, которые привели к этой строке (--trace)
-    console.print(f"[bold green]✓[/] {text}")
-
-
-def warn(text: str) -> None:
-    """«!» — сервер чего-то не умеет: это знание о сервере, а не сбой лекции."""
-    wire.flush()
-    console.print(f"[bold yellow]![/] {text}")
-
-
-def note(text: str) -> None:
-    """Просто сведения: без ✓, он только для проверок."""
-    wire.flush()
-    console.print(text)
-
-
-def fail(text: str) -> None:
-    console.print(f"[bold red]✗[/] {text}")
-
-
-def check(condition: bool, good: str, bad: str) -> None:
-    """✓ good — или ошибка этого эндпоинта с текстом bad."""
-    if not condition:
-        raise failures.CheckFailed(bad)
-    ok(good)
-
-
-def table(title: str, columns: list[str], rows: list[list]) -> None:
-    """Таблица для 80 колонок: первый столбец (ключ, бакет) не сокращается, остальные переносятся."""
-    wire.flush()
-    console.print(Text(title, style="italic"))  # заголовок — по ширине экрана, а не таблицы: имена целиком
-    cells = [[_cell(cell) for cell in row] for row in rows]
-    view = Table(header_style="bold cyan")
-    widest = max([len(columns[0])] + [Text.from_markup(row[0]).cell_len for row in cells])
-    view.add_column(columns[0], min_width=min(widest, console.width - 12), overflow="fold")
-    for column in columns[1:]:
-        view.add_column(column, overflow="fold")
-    for row in cells:
-        view.add_row(*row)
-    console.print(view)
-
-
-def _cell(cell) -> str:
-    if isinstance(cell, dict):
-        return pairs(cell)
-    if isinstance(cell, datetime):
-        return moment(cell)
-    if isinstance(cell, bool):  # ✓ только там, где что-то проверено
-        return "[green]✓[/]" if cell else "[red]✗[/]"
-    return str(cell)
-
-
-def compare(title: str, columns: list[str], by_boto3: dict, by_minio: dict, noun: tuple[str, str, str],
-            shown: int = 20) -> None:
-    """Что увидели boto3 и minio: таблица «имя, подробность, boto3, minio» и проверка, что одно и то же.
-    Подробность — дата или размер в байтах (число показывается как «58,9 КиБ»)."""
-    detail = lambda name: by_boto3.get(name, by_minio.get(name))  # noqa: E731
-    rows = [[name, human_size(detail(name)) if isinstance(detail(name), int) else detail(name),
-             name in by_boto3, name in by_minio] for name in sorted(by_boto3.keys() | by_minio.keys())]
-    more = [[f"… и ещё {len(rows) - shown}", "", "", ""]] if len(rows) > shown else []
-    table(title, [*columns, "boto3", "minio"], rows[:shown] + more or [["(пусто)", "", "", ""]])
-    check(by_boto3.keys() == by_minio.keys(), f"boto3 и minio видят одно и то же: {plural(len(rows), *noun)}",
-          "boto3 и minio видят разное")
-
-
-def mask_secrets(text: str, endpoint: Endpoint) -> str:
-    """Ключ доступа и секрет в тексте — замаскированы (например, в заголовке Authorization)."""
-    return failures.mask(text, endpoint.secret_key, endpoint.access_key)
-
-
-def pairs(mapping: dict) -> str:
-    """Метаданные и теги: «ключ=значение» по алфавиту."""
-    return ", ".join(f"{k}={v}" for k, v in sorted(mapping.items())) or "—"
-
-
-@contextmanager
-def progress(total: int, *clients: str) -> Iterator[SimpleNamespace]:
-    """Полоса прогресса на клиента: bars.boto3 — Callback= для boto3, bars.minio — progress= для minio."""
-    from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TransferSpeedColumn
-
-    with Progress(TextColumn("{task.description}"), BarColumn(), DownloadColumn(), TransferSpeedColumn(),
-                  console=console, transient=True) as view:
-        advance = {client: partial(view.advance, view.add_task(client, total=total)) for client in clients}
-        # minio сообщает о прогрессе объекту с методами set_meta и update
-        yield SimpleNamespace(boto3=advance.get("boto3"),
-                              minio=SimpleNamespace(set_meta=lambda **_: None, update=advance.get("minio")))
-
-
-def user_metadata(headers) -> dict:
-    """Свои метаданные объекта из заголовков ответа: x-amz-meta-client → client."""
-    return {k.lower().removeprefix("x-amz-meta-"): v for k, v in headers.items() if k.lower().startswith("x-amz-meta-")}

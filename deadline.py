@@ -41,8 +41,9 @@ def also_interrupt(callback) -> None:
 
 
 def _on_sigint(signum, frame) -> None:
-    if _state.interrupted:
-        return  # второй Ctrl-C: шаг уже останавливается и убирает за собой — не мешаем
+    # Следующие Ctrl-C шаг пропускает мимо: он уже останавливается и убирает за собой. SIG_IGN, а не
+    # обработчик: при завершении Python возвращает обработчикам действие по умолчанию, и поздний Ctrl-C убил бы процесс.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     _state.interrupted = _state.abandoned = True
     _state.interrupt()
     if not _state.inside:

@@ -3,46 +3,47 @@
 DuckDB читает локальный CSV и одной командой COPY кладёт его в S3 как Parquet — колоночный
 формат аналитики. Второй COPY разбивает данные по классу каюты: ключи вида
 titanic_by_class/Pclass=1/data_0.parquet («hive-разбиение»). Папок в S3 нет — это префиксы ключей.
-Адреса передаются параметрами ($url), а не вклеиваются в текст SQL.
+Строки в SQL — в кавычках через common.literal: путь с апострофом не ломает запрос.
 
 Запуск: poetry run python duckdb_copy_to_s3.py [--trace]
 """
 
 import common
 
+ROWS = ("строка", "строки", "строк")
+
 
 def main() -> int:
     path = common.data_file()
+    csv = common.literal(path)
     common.header("DuckDB: CSV → Parquet в S3")
     for endpoint in common.endpoints():
         with common.endpoint_block(endpoint):
             con = common.duckdb_connect(endpoint)
             target = f"s3://{endpoint.derived('duckdb')}"
+            parquet = common.literal(f"{target}/titanic.parquet")
+            by_class = common.literal(f"{target}/titanic_by_class")
 
             # glob по S3 — это ListObjectsV2: DuckDB листает бакет, как boto3 и minio.
-            found = con.execute("SELECT count(*) FROM glob($pattern)", {"pattern": f"{target}/**"})
+            found = con.execute(f"SELECT count(*) FROM glob({common.literal(target + '/**')})")
             common.note(f"{target}: объектов до записи — {found.fetchone()[0]}")
 
-            con.execute("CREATE TABLE titanic AS SELECT * FROM read_csv($csv)", {"csv": str(path)})
-            parquet = f"{target}/titanic.parquet"
-            con.execute("COPY titanic TO $url (FORMAT parquet)", {"url": parquet})
-            written = con.execute("""
-                COPY titanic TO $url (FORMAT parquet, PARTITION_BY (Pclass),
-                                      OVERWRITE_OR_IGNORE, RETURN_FILES)""",
-                                  {"url": f"{target}/titanic_by_class"})
+            con.execute(f"CREATE TABLE titanic AS SELECT * FROM read_csv({csv})")
+            con.execute(f"COPY titanic TO {parquet} (FORMAT parquet)")
+            written = con.execute(f"""COPY titanic TO {by_class}
+                                      (FORMAT parquet, PARTITION_BY (Pclass), OVERWRITE_OR_IGNORE,
+                                       RETURN_FILES)""")
             rows, files = written.fetchone()
 
             keys = [[url.removeprefix(target + "/")] for url in sorted(files)]
             common.table(f"{endpoint.name} / {endpoint.derived('duckdb')}: записал DuckDB",
                          ["Ключ"], [["titanic.parquet"], *keys])
-            check = con.execute("SELECT count(*) FROM read_parquet($url)", {"url": parquet})
+            check = con.execute(f"SELECT count(*) FROM read_parquet({parquet})")
             counted = check.fetchone()[0]
             common.check(counted == rows, f"в Parquet все {common.plural(rows, *ROWS)} CSV",
                          "в Parquet не столько строк, сколько в CSV")
     return common.summary()
 
-
-ROWS = ("строка", "строки", "строк")
 
 if __name__ == "__main__":
     raise SystemExit(main())

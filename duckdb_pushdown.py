@@ -16,10 +16,10 @@ import sys
 UNITS = {"bytes": 1, "KiB": 1024, "MiB": 1024 ** 2, "GiB": 1024 ** 3}
 GENERATE = """
     COPY (SELECT range AS id, random() * 1000 AS amount, md5(range::VARCHAR) AS note
-          FROM range($rows)) TO $url (FORMAT parquet, ROW_GROUP_SIZE 100000)
+          FROM range({rows})) TO {url} (FORMAT parquet, ROW_GROUP_SIZE 100000)
 """
 QUERY = """
-    SELECT count(*), avg(amount) FROM read_parquet($url) WHERE id BETWEEN $low AND $high
+    SELECT count(*), avg(amount) FROM read_parquet({url}) WHERE id BETWEEN {low} AND {high}
 """
 
 
@@ -33,18 +33,18 @@ def main() -> int:
             bucket, key = endpoint.derived("duckdb"), f"pushdown/events-{rows}.parquet"
             url = f"s3://{bucket}/{key}"
 
-            pattern = f"s3://{bucket}/pushdown/*"
-            listing = con.execute("SELECT file FROM glob($pattern)", {"pattern": pattern})
+            pattern = common.literal(f"s3://{bucket}/pushdown/*")
+            listing = con.execute(f"SELECT file FROM glob({pattern})")
             if (url,) not in listing.fetchall():  # файл уже есть — не пишем заново
-                con.execute(GENERATE, {"rows": rows, "url": url})
+                con.execute(GENERATE.format(rows=rows, url=common.literal(url)))
             head = s3.head_object(Bucket=bucket, Key=key)
             size = head["ContentLength"]
 
             con.execute("SET enable_external_file_cache = false")  # каждый байт — из S3, не из кэша
             low = rows // 2  # средний 1 % строк
-            middle = {"url": url, "low": low, "high": low + rows // 100 - 1}
-            answer = con.execute(QUERY, middle).fetchone()
-            plan = con.execute("EXPLAIN ANALYZE " + QUERY, middle).fetchall()[0][1]
+            query = QUERY.format(url=common.literal(url), low=low, high=low + rows // 100 - 1)
+            answer = con.execute(query).fetchone()
+            plan = con.execute("EXPLAIN ANALYZE " + query).fetchall()[0][1]
             amount, unit = re.search(r"in: ([\d.]+) (bytes|KiB|MiB|GiB)", plan).groups()
             fetched = float(amount) * UNITS[unit]
             gets = re.search(r"#GET: (\d+)", plan).group(1)

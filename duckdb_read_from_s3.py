@@ -11,10 +11,10 @@ import common
 
 SURVIVAL = """
     SELECT Pclass, Sex, count(*) AS passengers, avg(Survived) AS survived
-    FROM read_parquet($url) GROUP BY ALL ORDER BY ALL
+    FROM read_parquet({url}) GROUP BY ALL ORDER BY ALL
 """
 BY_CLASS = """
-    SELECT Pclass, count(*) FROM read_parquet($pattern, hive_partitioning = true)
+    SELECT Pclass, count(*) FROM read_parquet({pattern}, hive_partitioning = true)
     GROUP BY ALL ORDER BY ALL
 """
 SEX = {"female": "ж", "male": "м"}
@@ -27,24 +27,26 @@ def main() -> int:
             con = common.duckdb_connect(endpoint)
             source = f"s3://{endpoint.derived('duckdb')}"
 
-            result = con.execute(SURVIVAL, {"url": f"{source}/titanic.parquet"})
+            url = common.literal(f"{source}/titanic.parquet")
+            result = con.execute(SURVIVAL.format(url=url))
             survival = result.fetchall()
-            pattern = f"{source}/titanic_by_class/*/*.parquet"
-            partitions = con.execute(BY_CLASS, {"pattern": pattern})
+            pattern = common.literal(f"{source}/titanic_by_class/*/*.parquet")
+            partitions = con.execute(BY_CLASS.format(pattern=pattern))
             by_class = partitions.fetchall()
 
             total = sum(row[2] for row in survival)
             rows = [[c, SEX.get(s, s), n, common.number(100 * rate)] for c, s, n, rate in survival]
             common.table(f"{endpoint.name}: {common.plural(total, *PASSENGERS)}, выживаемость",
                          ["Класс", "Пол", "Пассажиров", "Выжило, %"], rows)
-            parts = ", ".join(f"Pclass={c}: {n}" for c, n in by_class)
+            parts = " + ".join(str(n) for _, n in by_class)
             common.check(sum(n for _, n in by_class) == total,
-                         f"в разбиении по классу столько же строк: {parts}",
+                         f"разбиение по классу сходится: {parts} = {common.plural(total, *ROWS)}",
                          "в разбиении по классу не столько строк, сколько в titanic.parquet")
     return common.summary()
 
 
 PASSENGERS = ("пассажир", "пассажира", "пассажиров")
+ROWS = ("строка", "строки", "строк")
 
 if __name__ == "__main__":
     raise SystemExit(main())

@@ -14,6 +14,7 @@ import socket
 import ssl
 import sys
 from typing import NamedTuple
+from urllib.parse import urlsplit
 from xml.etree import ElementTree
 
 # Объяснения по-русски: {p} — начало имён переменных эндпоинта (FIRST → FIRST_SECRET_KEY).
@@ -136,7 +137,7 @@ def _family(error: BaseException) -> str | None:
     return None
 
 
-def classify(error: BaseException, host: str = "", port: int = 0) -> Failure | None:
+def classify(error: BaseException, endpoint=None) -> Failure | None:
     """Что случилось; None — исключение не из S3-клиентов (ошибка в лекции, пусть будет трассировка)."""
     status = getattr(error, "_code", 0)  # minio: ответ не XML; 5xx и 501 с HTML-страницей — всё же ответ
     if isinstance(error, _loaded("minio.error", "InvalidResponseError")) and (status >= 500 or status == 405):
@@ -148,8 +149,8 @@ def classify(error: BaseException, host: str = "", port: int = 0) -> Failure | N
     for item in chain:
         if family := _family(item):
             return Failure(family, EXPLANATIONS[family])
-    if isinstance(error, _loaded("duckdb", "IOException")):
-        return _duckdb_network(error, host, port)
+    if isinstance(error, _loaded("duckdb", "IOException")) and endpoint is not None:
+        return _duckdb_network(error, endpoint)
     # s3fs переводит ответы S3 в исключения файловой системы, когда ответа нет в цепочке.
     if isinstance(error, FileNotFoundError):
         return Failure("HTTP 404", EXPLANATIONS["HTTP 404"])
@@ -158,11 +159,17 @@ def classify(error: BaseException, host: str = "", port: int = 0) -> Failure | N
     return None
 
 
-def _duckdb_network(error: BaseException, host: str, port: int) -> Failure:
-    """DuckDB сообщает о любой сетевой беде одним типом IOException. Причину узнаём сами:
-    одно TCP-соединение к эндпоинту даёт типизированный ответ (отказ, DNS, таймаут)."""
+def _duckdb_network(error: BaseException, endpoint) -> Failure:
+    """DuckDB сообщает о любой сетевой беде одним типом IOException. Причину узнаём сами: одно
+    соединение к эндпоинту (по HTTPS — с тем же доверием, что у клиентов) даёт типизированный ответ:
+    отказ, DNS, таймаут, сертификат."""
+    import certifi
+
     try:
-        socket.create_connection((host, port), timeout=3).close()
+        with socket.create_connection((urlsplit(endpoint.url).hostname, endpoint.port), timeout=3) as sock:
+            if endpoint.secure:
+                context = ssl.create_default_context(cafile=endpoint.ca_bundle or certifi.where())
+                context.wrap_socket(sock, server_hostname=urlsplit(endpoint.url).hostname).close()
     except OSError as probe:
         family = _family(probe) or "нет соединения"
         return Failure(family, EXPLANATIONS[family])
@@ -170,7 +177,16 @@ def _duckdb_network(error: BaseException, host: str, port: int) -> Failure:
 
 
 def _message(error: BaseException) -> str:
-    text = str(getattr(error, "message", None) or error).strip()
+    """Текст сервера: Message из ответа S3 (botocore, minio, DuckDB), иначе текст исключения."""
+    response = getattr(error, "response", None)
+    server = response.get("Error", {}).get("Message") if isinstance(response, dict) else None
+    body = getattr(error, "body", None)
+    if server is None and body:
+        try:
+            server = ElementTree.fromstring(body).findtext("Message")
+        except (ElementTree.ParseError, TypeError, ValueError):
+            server = None
+    text = str(server or getattr(error, "message", None) or error).strip()
     return text.splitlines()[0] if text else ""
 
 
@@ -186,8 +202,7 @@ def unsupported(error: BaseException) -> str | None:
     return None
 
 
-def explain(error: BaseException, host: str, port: int, expired_after: float | None,
-            seen: str | None = None) -> Failure | None:
+def explain(error: BaseException, endpoint, expired_after: float | None, seen: str | None = None) -> Failure | None:
     """Исход блока эндпоинта. expired_after — срок блока, если он истёк; seen — что показали сами ответы
     сервера (wire.seen: «нет Range», «таймаут»): оно объясняет ошибки, за которыми нет ответа S3."""
     if expired_after is not None:
@@ -196,7 +211,7 @@ def explain(error: BaseException, host: str, port: int, expired_after: float | N
         return Failure("прервано", "Ctrl-C")
     if isinstance(error, CheckFailed):
         return Failure("", str(error))
-    failure = classify(error, host, port)
+    failure = classify(error, endpoint)
     answered = failure is not None and failure.code not in FAMILIES
     if seen and not answered:  # ответ сервера точнее; без него — то, что видно по ответам
         return Failure(seen, EXPLANATIONS[seen])

@@ -29,10 +29,10 @@ SLOWEST = 2 * MIB  # байт в секунду: медленнее — пров
 
 def main() -> int:
     size = int(sys.argv[1]) * MIB if len(sys.argv) > 1 else 64 * MIB
-    data = os.urandom(size)
-    expected = hashlib.sha256(data).hexdigest()
     common.header(f"Составная загрузка {common.human_size(size)}: части по "
                   f"{common.human_size(PART)}, {THREADS} потока")
+    data = os.urandom(size)
+    expected = hashlib.sha256(data).hexdigest()
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / "big.bin"
         path.write_bytes(data)

@@ -49,6 +49,8 @@ EXTRAS = [
     (18, "bucket_policy.py", "Политика бакета: кто может читать"),
     (19, "plain_http.py", "ListObjectsV2 без S3-библиотеки"),
 ]
+# Шаги, после которых в S3 что-то остаётся: их и повторяет --from N на пустом встроенном сервере.
+WRITERS = {"upload_object.py", "create_bucket.py", "duckdb_copy_to_s3.py", "pandas_dataframe_to_s3.py"}
 # Глава о надёжности: свой кластер Ceph из трёх OSD теряет узел (--cluster или --only cluster).
 CLUSTER = ("cluster", "cluster_demo.py", "Надёжность: кластер теряет узел, данные целы")
 
@@ -88,32 +90,40 @@ def choose(args) -> list[tuple]:
 
 def run(script: str, env: dict, extra: list[str], quiet: bool = False) -> int:
     """Шаг — отдельный процесс. Ctrl-C, присланный только лектору (kill -INT), передаём шагу:
-    шаг сам отменит свои загрузки и выйдет с кодом 130. Второй сигнал шаг пропустит мимо."""
-    process = subprocess.Popen([sys.executable, str(common.ROOT / script), *extra], env=env,
-                               stdout=subprocess.DEVNULL if quiet else None,
-                               stderr=subprocess.DEVNULL if quiet else None)
+    шаг сам отменит свои загрузки и выйдет с кодом 130. Второй сигнал шаг пропустит мимо.
+    Шаг стартует с Ctrl-C «мимо» (SIG_IGN наследуется) и сам ставит обработчик первым импортом:
+    сигнал в первые миллисекунды запуска не превратится в трассировку. Был Ctrl-C — лекция стоит."""
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        process = subprocess.Popen([sys.executable, str(common.ROOT / script), *extra], env=env,
+                                   stdout=subprocess.DEVNULL if quiet else None,
+                                   stderr=subprocess.DEVNULL if quiet else None)
+    except BaseException:
+        signal.signal(signal.SIGINT, previous)
+        raise
     interrupted = []
 
     def forward(signum, frame):
         interrupted.append(True)
         process.send_signal(signal.SIGINT)
 
-    previous = signal.signal(signal.SIGINT, forward)
+    signal.signal(signal.SIGINT, forward)
     try:
         code = process.wait()
     finally:
         signal.signal(signal.SIGINT, previous)
-    return 130 if interrupted and code != 0 else code
+    return 130 if interrupted else code
 
 
 def replay(steps: list[tuple], env: dict) -> bool:
-    """Встроенный сервер запущен пустым: шаги до N повторяются без вывода, чтобы данные были на месте."""
+    """Встроенный сервер запущен пустым: пишущие шаги до N повторяются без вывода — данные на месте."""
     started = time.perf_counter()
+    steps = [step for step in steps if step[1] in WRITERS]
     for number, script, _ in steps:
         if run(script, env, [], quiet=True) != 0:
             common.fail(f"шаг {number} ({script}) не прошёл при повторе: запустите лекцию сначала")
             return False
-    numbers = f"{steps[0][0]}–{steps[-1][0]}" if len(steps) > 1 else str(steps[0][0])
+    numbers = ", ".join(str(number) for number, _, _ in steps)
     common.note(f"Встроенный S3 запущен пустым: шаги {numbers} повторены без вывода "
                 f"({common.number(time.perf_counter() - started)} с) — данные на месте.")
     return True
@@ -140,23 +150,25 @@ def main() -> int:
         common.console.print("[bold yellow]S3_ENDPOINTS не задан (.env нет): запускаю встроенный S3 на "
                              f"{env['LOCAL_ENDPOINT_URL']}[/]")
         first = steps[0][0] if steps[0] != CLUSTER else 1
-        if first > 1 and not replay([s for s in STEPS if s[0] < min(first, len(STEPS) + 1)], env):
+        earlier = [s for s in STEPS if s[0] < first]
+        if any(s[1] in WRITERS for s in earlier) and not replay(earlier, env):
             return 1
     pause = sys.stdin.isatty() and not args.no_pause
-    extra = ["--trace"] if args.trace else []
+    trace = args.trace or common.TRACE  # common, импортируясь, уже забрал --trace из sys.argv
+    extra = ["--trace"] if trace else []
 
     results = []
     for number, script, title in steps:
-        common.console.rule(f"[bold magenta]Шаг {number}. {title}[/]", style="magenta")
-        common.console.print(f"[bold]$ python {script}{' --trace' if args.trace else ''}[/]")
-        if pause:
-            try:
-                input("Enter — запустить шаг ")
-            except (KeyboardInterrupt, EOFError):
-                results.append([number, script, 130, 0.0])
-                break
         started = time.perf_counter()
-        code = run(script, env, extra)
+        try:  # Ctrl-C между шагами или в паузе — тоже остановка лекции, а не трассировка
+            common.console.rule(f"[bold magenta]Шаг {number}. {title}[/]", style="magenta")
+            common.console.print(f"[bold]$ python {script}{' --trace' if trace else ''}[/]")
+            if pause:
+                input("Enter — запустить шаг ")
+                started = time.perf_counter()
+            code = run(script, env, extra)
+        except (KeyboardInterrupt, EOFError):
+            code = 130
         results.append([number, script, code, time.perf_counter() - started])
         if code in (2, UNREACHABLE, 130):  # дальше не идём: шаг уже сказал, что не так
             break

@@ -20,7 +20,8 @@ from dotenv import dotenv_values
 ROOT = Path(__file__).resolve().parent
 TITANIC_URL = "https://raw.githubusercontent.com/datasciencedojo/datasets/master/titanic.csv"
 # Остальные бакеты лекции называются от основного: имена бакетов в облаке глобальны.
-SUFFIXES = {"duckdb": "-duckdb", "pandas": "-pandas", "temp": "-tmp", "versions": "-ver", "public": "-pub"}
+SUFFIXES = {"duckdb": "-duckdb", "pandas": "-pandas", "temp": "-tmp", "versions": "-ver", "public": "-pub",
+            "compat": "-compat"}
 
 TITANIC_COLUMNS = ["PassengerId", "Survived", "Pclass", "Name", "Sex", "Age",
                    "SibSp", "Parch", "Ticket", "Fare", "Cabin", "Embarked"]

@@ -13,6 +13,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import time
@@ -52,8 +53,7 @@ def observe_botocore(events, endpoint, client: str) -> None:
         request = context.get("wire")
         if request is None:
             return
-        body = request.body
-        sent = request.headers.get("Content-Length") or (len(body) if hasattr(body, "__len__") else None)
+        sent = request.headers.get("Content-Length") or _length(request.body)
         if response_dict is None:  # ответа нет: таймаут, отказ, обрыв
             _print(client, request.method, request.url, type(exception).__name__, sent, None)
             return
@@ -62,6 +62,13 @@ def observe_botocore(events, endpoint, client: str) -> None:
 
     events.register("request-created.s3", remember, unique_id=f"wire-request-{client}")
     events.register("response-received.s3", received, unique_id=f"wire-response-{client}")
+
+
+def _length(body) -> int | None:
+    """Размер тела запроса botocore: bytes, BytesIO (put_object) или кусок файла (upload_file)."""
+    if hasattr(body, "getbuffer"):
+        return len(body.getbuffer())
+    return len(body) if hasattr(body, "__len__") else None
 
 
 def minio_pool(endpoint, **pool_settings):
@@ -102,17 +109,23 @@ def duckdb_connections() -> list:
     return [con for con, _, _ in _duckdb]
 
 
-def flush() -> None:
-    """Новые запросы DuckDB: строки трассировки и записи журнала (DuckDB сам событий не шлёт)."""
+def flush(stop_on_interrupt: bool = True) -> None:
+    """Новые запросы DuckDB: строки трассировки и записи журнала (DuckDB сам событий не шлёт).
+    Ctrl-C во время этого запроса DuckDB превращает в обычный RuntimeError — его поднимаем снова
+    как KeyboardInterrupt (stop_on_interrupt), иначе шаг шёл бы дальше, будто ничего не было."""
+    import deadline
+
     for entry in _duckdb:
         con, endpoint, seen = entry
         try:
-            rows = con.execute("""
+            rows = con.execute(f"""
                 SELECT request.type, request.url, response.status, response.headers,
                        request.request_body_length, request.headers['Range'] IS NOT NULL,
                        request.duration_ms >= 900 * current_setting('http_timeout')::BIGINT
-                FROM duckdb_logs_parsed('HTTP') ORDER BY timestamp OFFSET ?""", [seen]).fetchall()
+                FROM duckdb_logs_parsed('HTTP') ORDER BY timestamp OFFSET {int(seen)}""").fetchall()
         except Exception:  # noqa: BLE001 — соединение уже закрыто: читать нечего
+            if stop_on_interrupt and deadline.interrupted():
+                raise KeyboardInterrupt from None
             continue
         entry[2] += len(rows)
         for method, url, status, headers, sent, ranged, waited in rows:
@@ -214,9 +227,15 @@ def _xml_fields(body: bytes) -> dict:
 
 # ── Журнал ──────────────────────────────────────────────────────────────────────────────────────
 
+def _account(endpoint) -> str:
+    """Чей это S3: адрес и отпечаток ключа доступа (сам ключ в журнал не пишется). У одного сервера
+    бывает несколько аккаунтов — объекты одного не чужие ли другому, журнал различает."""
+    return f"{endpoint.url} {hashlib.sha256(endpoint.access_key.encode()).hexdigest()[:12]}"
+
+
 def _append(endpoint, entry: dict) -> None:
     JOURNAL.parent.mkdir(exist_ok=True)
-    line = json.dumps({"url": endpoint.url, "time": round(time.time(), 3), **entry}, ensure_ascii=False)
+    line = json.dumps({"account": _account(endpoint), "time": round(time.time(), 3), **entry}, ensure_ascii=False)
     with JOURNAL.open("a", encoding="utf-8") as journal:  # одна короткая строка — одна запись
         journal.write(line + "\n")
 
@@ -226,7 +245,7 @@ def journal(endpoint) -> list[dict]:
     if not JOURNAL.is_file():
         return []
     entries = [json.loads(line) for line in JOURNAL.read_text(encoding="utf-8").splitlines() if line.strip()]
-    return [entry for entry in entries if entry["url"] == endpoint.url]
+    return [entry for entry in entries if entry.get("account") == _account(endpoint)]
 
 
 def unfinished_uploads(endpoint) -> list[tuple[str, str, str]]:
@@ -258,7 +277,8 @@ def abort_uploads(endpoint, uploads: list[tuple[str, str, str]], s3, seconds: fl
                 s3.abort_multipart_upload(Bucket=bucket, Key=key, UploadId=upload)
                 aborted.append((bucket, key))
             except (Exception, KeyboardInterrupt) as error:  # уборка после сбоя не порождает второй сбой
-                if getattr(error, "response", {}).get("Error", {}).get("Code") == "NoSuchUpload":
+                answer = getattr(error, "response", None)
+                if isinstance(answer, dict) and answer.get("Error", {}).get("Code") == "NoSuchUpload":
                     upload_done(endpoint, bucket, key, upload)  # её уже нет: завершена или отменена
     return aborted
 

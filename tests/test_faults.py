@@ -110,7 +110,8 @@ def test_refused_port_and_unknown_host_fail_fast(good_and, tmp_path, script, url
 @pytest.mark.parametrize(("script", "rule", "fragments"), [
     ("list_bucket.py", every(status(503, "ServiceUnavailable")), ["HTTP 503 ServiceUnavailable"]),
     ("list_bucket.py", every(status(503, body_kind="html")), ["HTTP 503"]),
-    ("create_remove_bucket.py", only_user_agent("minio", status(503, "SlowDown")), ["HTTP 503 SlowDown"]),
+    # minio начинает с HEAD: у ответа на HEAD нет тела, поэтому только статус.
+    ("create_remove_bucket.py", only_user_agent("minio", status(503, "SlowDown")), ["HTTP 503"]),
     ("duckdb_read_from_s3.py", every(status(503, "ServiceUnavailable")), ["HTTP 503"]),
     ("pandas_dataframe_from_s3.py", every(status(503, "ServiceUnavailable")), ["HTTP 503"]),
     ("pandas_dataframe_from_s3.py", when(no_range(), method="GET"), ["нет Range"]),
@@ -191,7 +192,7 @@ def test_wrong_keys_give_one_line_in_every_step(finished_lecture, kind, script, 
     assert result.returncode == 1, result.stdout
     line = assert_one_clean_line(result, "first", hint)
     # Первый запрос этих шагов — HEAD (minio.bucket_exists, s3fs info): у ответа нет тела, только 403.
-    head_first = {"create_bucket.py", "create_remove_bucket.py", "pandas_dataframe_from_s3.py"}
+    head_first = {"create_bucket.py", "create_remove_bucket.py", "pandas_dataframe_from_s3.py", "cleanup.py"}
     assert code in line or (script in head_first and ("AccessDenied" in line or "HTTP 403" in line)), line
     assert "1 из 2 эндпоинтов: ОК" in result.stdout
     assert value not in result.stdout + result.stderr
@@ -324,6 +325,8 @@ def test_not_a_titanic_csv_is_refused_before_upload(servers, tmp_path):
     ("pandas_dataframe_from_s3.py", "шаг"),
 ])
 def test_missing_bucket_names_the_step_that_creates_it(servers, tmp_path, script, hint):
+    if servers[0].kind == "seaweedfs" and script in ("upload_object.py", "pandas_dataframe_to_s3.py"):
+        pytest.skip("SeaweedFS сам создаёт бакет при первом PUT: сообщать не о чем")
     env = base_env(tmp_path)
     env.update(servers[0].endpoint_env("first", unique_bucket()), S3_ENDPOINTS="first")  # бакетов нет
     result = run_step(script, env, tmp_path)

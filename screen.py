@@ -1,0 +1,114 @@
+"""Что видит зал: заголовки, строки ✓ ! ✗, таблицы на 80 колонок, сравнение boto3 и minio, прогресс.
+
+Шаги зовут эти функции через common (common.table, common.check…). Перед каждой строкой печатаются
+запросы DuckDB, которые к ней привели (--trace): DuckDB сам событий не шлёт, wire читает его журнал.
+"""
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import datetime
+from functools import partial
+from types import SimpleNamespace
+
+from rich.console import Console
+from rich.table import Table
+from rich.text import Text
+
+import failures
+import wire
+from words import human_size, moment, plural
+
+console = Console(highlight=False)
+
+
+def header(title: str) -> None:
+    console.print(f"\n[bold magenta]{title}[/]")
+
+
+def ok(text: str) -> None:
+    wire.flush()  # сначала запросы DuckDB, которые привели к этой строке (--trace)
+    console.print(f"[bold green]✓[/] {text}")
+
+
+def warn(text: str) -> None:
+    """«!» — сервер чего-то не умеет: это знание о сервере, а не сбой лекции."""
+    wire.flush()
+    console.print(f"[bold yellow]![/] {text}")
+
+
+def note(text: str) -> None:
+    """Просто сведения: без ✓, он только для проверок."""
+    wire.flush()
+    console.print(text)
+
+
+def fail(text: str) -> None:
+    console.print(f"[bold red]✗[/] {text}")
+
+
+def check(condition: bool, good: str, bad: str) -> None:
+    """✓ good — или ошибка этого эндпоинта с текстом bad."""
+    if not condition:
+        raise failures.CheckFailed(bad)
+    ok(good)
+
+
+def table(title: str, columns: list[str], rows: list[list]) -> None:
+    """Таблица для 80 колонок: первый столбец (ключ, бакет) не сокращается, остальные переносятся."""
+    wire.flush()
+    console.print(Text(title, style="italic"))  # заголовок — по ширине экрана, а не таблицы: имена целиком
+    cells = [[_cell(cell) for cell in row] for row in rows]
+    view = Table(header_style="bold cyan")
+    widest = max([len(columns[0])] + [Text.from_markup(row[0]).cell_len for row in cells])
+    view.add_column(columns[0], min_width=min(widest, console.width - 12), overflow="fold")
+    for column in columns[1:]:
+        view.add_column(column, overflow="fold")
+    for row in cells:
+        view.add_row(*row)
+    console.print(view)
+
+
+def _cell(cell) -> str:
+    if isinstance(cell, dict):
+        return pairs(cell)
+    if isinstance(cell, datetime):
+        return moment(cell)
+    if isinstance(cell, bool):  # ✓ только там, где что-то проверено
+        return "[green]✓[/]" if cell else "[red]✗[/]"
+    return str(cell)
+
+
+def compare(title: str, columns: list[str], by_boto3: dict, by_minio: dict, noun: tuple[str, str, str],
+            shown: int = 20) -> None:
+    """Что увидели boto3 и minio: таблица «имя, подробность, boto3, minio» и проверка, что одно и то же.
+    Подробность — дата или размер в байтах (число показывается как «58,9 КиБ»)."""
+    detail = lambda name: by_boto3.get(name, by_minio.get(name))  # noqa: E731
+    rows = [[name, human_size(detail(name)) if isinstance(detail(name), int) else detail(name),
+             name in by_boto3, name in by_minio] for name in sorted(by_boto3.keys() | by_minio.keys())]
+    more = [[f"… и ещё {len(rows) - shown}", "", "", ""]] if len(rows) > shown else []
+    table(title, [*columns, "boto3", "minio"], rows[:shown] + more or [["(пусто)", "", "", ""]])
+    check(by_boto3.keys() == by_minio.keys(), f"boto3 и minio видят одно и то же: {plural(len(rows), *noun)}",
+          "boto3 и minio видят разное")
+
+
+def pairs(mapping: dict) -> str:
+    """Метаданные и теги: «ключ=значение» по алфавиту."""
+    return ", ".join(f"{k}={v}" for k, v in sorted(mapping.items())) or "—"
+
+
+@contextmanager
+def progress(total: int, *clients: str) -> Iterator[SimpleNamespace]:
+    """Полоса прогресса на клиента: bars.boto3 — Callback= для boto3, bars.minio — progress= для minio."""
+    from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TransferSpeedColumn
+
+    with Progress(TextColumn("{task.description}"), BarColumn(), DownloadColumn(), TransferSpeedColumn(),
+                  console=console, transient=True) as view:
+        advance = {client: partial(view.advance, view.add_task(client, total=total)) for client in clients}
+        # minio сообщает о прогрессе объекту с методами set_meta и update
+        yield SimpleNamespace(boto3=advance.get("boto3"),
+                              minio=SimpleNamespace(set_meta=lambda **_: None, update=advance.get("minio")))
+
+
+def user_metadata(headers) -> dict:
+    """Свои метаданные объекта из заголовков ответа: x-amz-meta-client → client."""
+    return {k.lower().removeprefix("x-amz-meta-"): v for k, v in headers.items() if k.lower().startswith("x-amz-meta-")}
