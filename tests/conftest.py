@@ -6,6 +6,7 @@
 
 from __future__ import annotations
 
+import csv
 import itertools
 import json
 import os
@@ -19,11 +20,12 @@ from pathlib import Path
 import boto3
 import pytest
 from botocore.config import Config
-from ceph_cluster import CephCluster, ceph_missing, free_port
+from ceph_cluster import CephCluster, _alive, ceph_missing, free_port
+from extra_servers import s3rver_missing, seaweedfs_missing, start_s3rver, start_seaweedfs
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = Path(__file__).resolve().parent / "data" / "titanic_small.csv"
-SERVER_KINDS = ["moto", "ceph-http", "ceph-tls"]
+SERVER_KINDS = ["moto", "ceph-http", "ceph-tls", "seaweedfs"]
 _names = itertools.count(1)
 
 
@@ -120,12 +122,63 @@ def ceph(ceph_installed, server_log_dir):
     cluster.stop()
 
 
+def require_server(reason: str | None, name: str) -> None:
+    """Нет сервера — его тесты пропускаются, но не в CI: там S3_LECTURE_REQUIRE_SERVERS делает пропуск провалом."""
+    if reason and os.environ.get("S3_LECTURE_REQUIRE_SERVERS"):
+        pytest.fail(f"S3_LECTURE_REQUIRE_SERVERS задан, но {name} недоступен: {reason}")
+    if reason:
+        pytest.skip(reason)
+
+
+def wait_for_weed_build(timeout: float = 1200) -> None:
+    """CI собирает weed в фоне, пока идут остальные тесты (S3_LECTURE_WEED_BUILD — pid сборки):
+    тесты SeaweedFS стоят в конце и ждут её, а не пропускаются."""
+    builder = int(os.environ.get("S3_LECTURE_WEED_BUILD") or 0)
+    deadline = time.monotonic() + timeout
+    while builder and seaweedfs_missing() and _alive(builder) and time.monotonic() < deadline:
+        time.sleep(2)
+
+
+def pytest_collection_modifyitems(items):
+    """Тесты SeaweedFS — последними: в CI к их очереди сборка weed уже закончится."""
+    items.sort(key=lambda item: "seaweedfs" in item.nodeid or item.get_closest_marker("compat") is not None)
+
+
+@pytest.fixture(scope="session")
+def seaweedfs(server_log_dir):
+    """SeaweedFS (`weed mini`) с двумя пользователями S3 — два эндпоинта одного сервера."""
+    wait_for_weed_build()
+    require_server(seaweedfs_missing(), "SeaweedFS")
+    cluster = start_seaweedfs(server_log_dir / "seaweedfs")
+    yield cluster
+    cluster.stop()
+
+
+@pytest.fixture(scope="session")
+def s3rver_servers(server_log_dir):
+    """Два процесса s3rver: у каждого своё состояние, как у двух провайдеров (ключ у s3rver один)."""
+    require_server(s3rver_missing(), "s3rver")
+    started = []
+    try:
+        for n in (1, 2):
+            started.append(start_s3rver(server_log_dir / f"s3rver{n}"))
+        yield [instance.server for instance in started]
+    finally:
+        for instance in started:
+            instance.stop()
+
+
 @pytest.fixture(scope="session")
 def servers_of(request):
-    """Два эндпоинта одного вида сервера: два moto или два пользователя одного Ceph (по HTTP или TLS)."""
+    """Два эндпоинта одного вида сервера: два moto, два пользователя одного Ceph (по HTTP или TLS)
+    или SeaweedFS, два s3rver (виды "seaweedfs" и "s3rver" — не в SERVER_KINDS, их просят явно)."""
     def get(kind: str) -> list[S3Server]:
         if kind == "moto":
             return request.getfixturevalue("moto_servers")
+        if kind == "seaweedfs":
+            return request.getfixturevalue("seaweedfs").servers()
+        if kind == "s3rver":
+            return request.getfixturevalue("s3rver_servers")
         cluster = request.getfixturevalue("ceph")
         return [cluster.server(tls=kind == "ceph-tls", user=f"user{n}") for n in (1, 2)]
     return get
@@ -163,3 +216,26 @@ def lecture_env(tmp_path: Path, servers: list[S3Server]) -> tuple[dict[str, str]
 def run_step(script: str, env: dict[str, str], cwd: Path, *args: str, timeout: float = 180):
     return subprocess.run([sys.executable, str(ROOT / script), *args], env=env, cwd=cwd, capture_output=True,
                           text=True, timeout=timeout, stdin=subprocess.DEVNULL)
+
+
+@pytest.fixture
+def big_csv(tmp_path):
+    """CSV «Титаника» ~24 МБ: boto3 и minio грузят его составной загрузкой (multipart)."""
+    rows = list(csv.reader(DATA.open()))
+    path = tmp_path / "titanic_big.csv"
+    with path.open("w", newline="") as file:
+        writer = csv.writer(file, lineterminator="\n")
+        writer.writerow(rows[0])
+        for n in range(170_000):
+            row = rows[1 + n % (len(rows) - 1)]
+            writer.writerow([n + 1, *row[1:]])
+    return path
+
+
+@pytest.fixture
+def fresh_bucket(servers):
+    """Первый сервер пары, его клиент и новый пустой бакет на нём."""
+    server = servers[0]
+    s3, bucket = server.client(), unique_bucket()
+    s3.create_bucket(Bucket=bucket)
+    return server, s3, bucket
