@@ -14,6 +14,7 @@ import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -240,7 +241,9 @@ def endpoint_block(endpoint: Endpoint, seconds: float = DEADLINE) -> Iterator[No
         wire.forget_duckdb()
     leftovers = [] if failure else wire.abandoned_uploads(endpoint)
     uploads = wire.own_uploads(endpoint) + leftovers
-    aborted = wire.abort_uploads(endpoint, uploads, boto3_client(endpoint), READ_TIMEOUT) if uploads else []
+    # После истёкшего срока на отмену — 2 с: сервер уже показал, что медлит; остаток отменит следующий запуск.
+    patience = 2 if failure and failure.code == "таймаут" else READ_TIMEOUT
+    aborted = wire.abort_uploads(endpoint, uploads, boto3_client(endpoint), patience) if uploads else []
     for bucket, name in aborted if leftovers else []:
         warn(f"отменена незавершённая загрузка прошлого запуска: {bucket}/{name}")
     tail = f"; незавершённых загрузок отменено: {len(aborted)}" if failure and aborted else ""
@@ -271,24 +274,8 @@ def lacks(condition: bool, behaviour: str) -> None:
         raise failures.Lacking(behaviour)
 
 
-def plain_http(method: str, url: str, endpoint: Endpoint, body: bytes | None = None,
-               headers: dict | None = None) -> tuple[int, bytes]:
-    """Обычный HTTP-запрос без S3-библиотеки и без ключей (urllib); свой CA — из <ИМЯ>_CA_BUNDLE."""
-    import ssl
-    import urllib.error
-    import urllib.request
-
-    # Без Content-Type urllib объявит тело формой (x-www-form-urlencoded), а некоторые серверы её разбирают.
-    kind = {"Content-Type": "application/octet-stream"} if body is not None else {}
-    request = urllib.request.Request(url, data=body, method=method, headers={**kind, **(headers or {})})
-    context = ssl.create_default_context(cafile=endpoint.ca_bundle)
-    try:
-        with urllib.request.urlopen(request, timeout=READ_TIMEOUT, context=context) as response:
-            status, headers, data = response.status, response.headers, response.read()
-    except urllib.error.HTTPError as error:  # 403, 404 — тоже ответ сервера, его и показываем
-        status, headers, data = error.code, error.headers, error.read()
-    wire.observe_plain(endpoint, method, url, status, headers, len(body) if body else None)
-    return status, data
+# Обычный HTTP-запрос без S3-библиотеки и без ключей (urllib): шаги 14, 18, 19.
+plain_http = partial(wire.plain_http, timeout=READ_TIMEOUT)
 
 
 def mask_secrets(text: str, endpoint: Endpoint) -> str:

@@ -99,6 +99,27 @@ def observe_plain(endpoint, method, url, status, headers, sent) -> None:
     _exchange("urllib", endpoint, method, url, status, headers, {}, sent)
 
 
+def plain_http(method: str, url: str, endpoint, body: bytes | None = None, headers: dict | None = None,
+               timeout: float = 4) -> tuple[int, bytes]:
+    """Обычный HTTP-запрос без S3-библиотеки и без ключей (urllib); свой CA — из <ИМЯ>_CA_BUNDLE."""
+    import ssl
+    import urllib.error
+    import urllib.request
+
+    # Без Content-Type urllib объявит тело формой (x-www-form-urlencoded), а некоторые серверы её разбирают.
+    kind = {"Content-Type": "application/octet-stream"} if body is not None else {}
+    request = urllib.request.Request(url, data=body, method=method, headers={**kind, **(headers or {})})
+    context = ssl.create_default_context(cafile=endpoint.ca_bundle)
+    try:
+        with urllib.request.urlopen(request, timeout=timeout, context=context) as response:
+            status, headers, data = response.status, response.headers, response.read()
+    except urllib.error.HTTPError as error:  # 403, 404 — тоже ответ сервера, его и показываем
+        status, headers, data = error.code, error.headers, error.read()
+    observe_plain(endpoint, method, url, status, headers, len(body) if body else None)
+    return status, data
+
+
+
 def observe_duckdb(con, endpoint) -> None:
     """DuckDB пишет каждый свой HTTP-запрос в журнал duckdb_logs; разбираем его в flush()."""
     con.execute("CALL enable_logging('HTTP')")
