@@ -119,7 +119,7 @@ def test_a_bucket_that_already_exists_is_not_touched(moto_servers, tmp_path):
 def test_unreachable_endpoint_is_one_line_and_the_other_is_checked(moto_servers, tmp_path):
     env = base_env(tmp_path)
     env.update(moto_servers[0].endpoint_env("good", unique_bucket()))
-    env.update(DEAD_ENDPOINT_URL="http://127.0.0.1:9", DEAD_ACCESS_KEY="AKIAEXAMPLEDEADKEY00",
+    env.update(DEAD_ENDPOINT_URL="http://127.0.0.1:9", DEAD_ACCESS_KEY="EXAMPLE-DEAD-KEY-00",
                DEAD_SECRET_KEY="dead-secret", DEAD_BUCKET="dead-bucket", S3_ENDPOINTS="dead,good")
     result, table, _ = run_compat(env, tmp_path)
     assert result.returncode == 1, result.stdout
@@ -137,7 +137,7 @@ def test_a_hung_endpoint_costs_seconds(tmp_path):
     эндпоинт не проверяется — секунды, а не минуты (botocore по умолчанию ждал бы 60 с на попытку)."""
     env = base_env(tmp_path)
     with HungServer() as hung:
-        env.update(HUNG_ENDPOINT_URL=f"http://127.0.0.1:{hung.port}", HUNG_ACCESS_KEY="AKIAEXAMPLEHUNGKEY00",
+        env.update(HUNG_ENDPOINT_URL=f"http://127.0.0.1:{hung.port}", HUNG_ACCESS_KEY="EXAMPLE-HUNG-KEY-00",
                    HUNG_SECRET_KEY="hung-secret", HUNG_BUCKET="hung-bucket", S3_ENDPOINTS="hung")
         result, _, seconds = run_compat(env, tmp_path)
     assert result.returncode == 1, result.stdout
