@@ -21,8 +21,9 @@ import argparse
 import wire
 
 
-def plan(endpoint: common.Endpoint, s3) -> tuple[list[list[str]], list[str]]:
-    """Что удалить: [что, бакет, ключ, версия или UploadId] — и строки о том, что оставлено и почему."""
+def plan(endpoint: common.Endpoint, s3, existing: set[str]) -> tuple[list[list[str]], list[str]]:
+    """Что удалить: [что, бакет, ключ, версия или UploadId] — и строки о том, что оставлено и почему.
+    existing — бакеты, которые есть сейчас: в удалённых кем-то бакетах удалять нечего."""
     versions, latest, buckets = set(), {}, []
     for entry in wire.journal(endpoint):
         place = (entry["bucket"], entry["key"])
@@ -41,6 +42,9 @@ def plan(endpoint: common.Endpoint, s3) -> tuple[list[list[str]], list[str]]:
             versions = {v for v in versions if v[0] != entry["bucket"]}
             latest = {place: etag for place, etag in latest.items() if place[0] != entry["bucket"]}
 
+    versions = {v for v in versions if v[0] in existing}
+    latest = {place: etag for place, etag in latest.items() if place[0] in existing}
+    buckets = [bucket for bucket in buckets if bucket in existing]
     steps, kept = [], []
     for bucket, key, upload in wire.unfinished_uploads(endpoint):
         steps.append(["загрузка", bucket, key, upload])
@@ -60,6 +64,11 @@ def plan(endpoint: common.Endpoint, s3) -> tuple[list[list[str]], list[str]]:
         else:
             steps.append(["бакет", bucket, "", ""])
     return steps, kept
+
+
+def shown(what: str, extra: str) -> str:
+    """«версия 0591d057…»: версии одного ключа различаются по VersionId."""
+    return f"{what} {common.short_etag(extra)}" if what == "версия" else what
 
 
 def head_etag(s3, bucket: str, key: str) -> str | None:
@@ -102,13 +111,20 @@ def main() -> int:
     parser.add_argument("--yes", action="store_true", help="удалить (без флага — только показать)")
     args = parser.parse_args()
     common.header("Уборка: " + ("удаляю записанное лекцией" if args.yes else "пробный запуск, ничего не удаляю"))
+    planned = 0
     for endpoint in common.endpoints():
         with common.endpoint_block(endpoint):
             s3 = common.boto3_client(endpoint)
-            steps, kept = plan(endpoint, s3)
-            common.table(f"{endpoint.name}: " + ("удалено" if args.yes else "будет удалено"),
-                         ["Ключ", "Что", "Бакет"],
-                         [[key or "—", what, bucket] for what, bucket, key, _ in steps] or [["нечего", "", ""]])
+            answer = s3.list_buckets()  # и проверка ключей: журнал ведётся по аккаунту
+            existing = {bucket["Name"] for bucket in answer["Buckets"]}
+            steps, kept = plan(endpoint, s3, existing)
+            if not steps:
+                common.note("лекция здесь ничего не оставила: удалять нечего")
+            else:
+                common.table(f"{endpoint.name}: " + ("удалено" if args.yes else "будет удалено"),
+                             ["Ключ", "Что", "Бакет"],
+                             [[key or "—", shown(what, extra), bucket] for what, bucket, key, extra in steps])
+            planned += len(steps)
             for what, bucket, key, extra in steps if args.yes else []:
                 if what == "загрузка":
                     s3.abort_multipart_upload(Bucket=bucket, Key=key, UploadId=extra)
@@ -120,7 +136,7 @@ def main() -> int:
                     s3.delete_bucket(Bucket=bucket)  # S3 удаляет только пустой бакет
             for line in kept:
                 common.warn(line)
-    if not args.yes:
+    if not args.yes and planned:
         common.note("\nПробный запуск: ничего не удалено. Удалить: [bold]python cleanup.py --yes[/]")
     return common.summary()
 

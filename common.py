@@ -26,7 +26,7 @@ import wire
 
 # Вывод и слова для зала живут рядом, шаги зовут их через common: common.table, common.plural…
 from screen import check, compare, console, fail, header, note, ok, pairs, progress, table, user_metadata, warn  # noqa: F401
-from words import human_size, moment, number, plural, short_etag  # noqa: F401
+from words import count, human_size, moment, number, plural, short_etag  # noqa: F401
 
 ROOT = settings.ROOT
 
@@ -214,7 +214,7 @@ def duckdb_connect(endpoint: Endpoint):
 
 # ── Эндпоинт: одна строка на ошибку, дальше — следующий ─────────────────────────────────────────
 
-_results: list[tuple[str, bool, bool]] = []  # (эндпоинт, прошёл, недоступен)
+_results: list[tuple[str, bool, bool]] = []  # (эндпоинт, прошёл, работать с ним нельзя)
 
 
 @contextmanager
@@ -252,7 +252,7 @@ def endpoint_block(endpoint: Endpoint, seconds: float = DEADLINE) -> Iterator[No
         raise SystemExit(deadline.INTERRUPTED)
     if failure:
         fail(f"{endpoint.name}: {failures.describe(failure, endpoint)}{tail}")
-    _results.append((endpoint.name, failure is None, bool(failure) and failure.code in failures.UNREACHABLE))
+    _results.append((endpoint.name, failure is None, bool(failure) and failure.code in failures.UNUSABLE))
 
 
 @contextmanager
@@ -285,7 +285,7 @@ def mask_secrets(text: str, endpoint: Endpoint) -> str:
 
 def summary() -> int:
     """Итог шага. Код выхода: 0 — все эндпоинты прошли, 1 — хотя бы один нет,
-    3 — ни до одного не достучаться (лекцию вести не на чем)."""
+    3 — ни с одним работать нельзя: нет связи, ключи или TLS (лекцию вести не на чем)."""
     failed = [name for name, good, _ in _results if not good]
     total = plural(len(_results), "эндпоинта", "эндпоинтов", "эндпоинтов")
     if not failed:

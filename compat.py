@@ -51,7 +51,7 @@ import failures
 import wire
 from bucket_policy import object_url, policy
 
-OK, UNUSED, SKIPPED = "✓", "—", "·"
+OK, UNUSED, SKIPPED, UNCHECKED = "✓", "—", "·", "✗"
 CLIENTS = {"boto3": "b", "minio": "m", "duckdb": "d", "pandas": "p"}
 OPERATIONS = {  # строка таблицы: что проверено, чтобы поставить ✓
     "list_buckets": "ListBuckets",  # бакет <бакет>-compat в списке
@@ -748,7 +748,7 @@ def quietly(call: Callable) -> bool:
 # ── Таблица ─────────────────────────────────────────────────────────────────────────────────────
 
 USED = {(operation, client) for _, client, operation, *_ in CELLS}
-STYLE = {OK: "green", UNUSED: "dim", SKIPPED: "dim"}
+STYLE = {OK: "green", UNUSED: "dim", SKIPPED: "dim", UNCHECKED: "bold red"}
 
 
 def grid(runs: list[Run]) -> list[list[str]]:
@@ -761,7 +761,7 @@ def grid(runs: list[Run]) -> list[list[str]]:
                 if (operation, client) not in USED:
                     row.append(UNUSED)
                 elif not run.started:
-                    row.append("")  # эндпоинт не проверялся: почему — в строке ✗ над таблицей
+                    row.append(UNCHECKED)  # эндпоинт не проверялся: почему — в строке ✗ над таблицей
                 else:
                     row.append(run.cells.get((operation, client), SKIPPED))
         rows.append(row)
@@ -773,6 +773,8 @@ def legend(rows: list[list[str]]) -> list[str]:
     lines = [f"Клиенты: {initials}. ✓ — работает, как обещает S3; «—» — этот клиент в лекции "
              "так не делает; · — не проверялось: не удалась операция, без которой эта "
              "не имеет смысла."]
+    if any(UNCHECKED in row[1:] for row in rows):
+        lines.append("«✗» в клетках — эндпоинт не проверен: почему, сказано в строке ✗ над таблицей.")
     seen = {cell for row in rows for cell in row[1:]}
     words = [f"«{word}» — {meaning}" for word, meaning in WORDS.items() if word in seen]
     if words:
@@ -783,23 +785,37 @@ def legend(rows: list[list[str]]) -> list[str]:
 NAMES = {"boto3": "boto3", "minio": "minio", "duckdb": "DuckDB", "pandas": "pandas (s3fs)"}
 
 
-def show(runs: list[Run]) -> None:
-    """Таблица в терминал: имя эндпоинта над первым из его столбцов, под ним буквы клиентов."""
+def view(runs: list[Run]):
+    """Таблица для терминала: имя эндпоинта над первым из его столбцов, под ним буквы клиентов."""
     from rich import box
     from rich.text import Text
 
-    rows = grid(runs)
-    view = Table(box=box.SIMPLE_HEAD, header_style="bold cyan", pad_edge=False)
-    view.add_column("Операция", no_wrap=True)
+    table = Table(box=box.SIMPLE_HEAD, header_style="bold cyan", pad_edge=False)
+    table.add_column("Операция", no_wrap=True)
     for run in runs:
         for number, initial in enumerate(CLIENTS.values()):
             name = run.endpoint.name if number == 0 else ""
-            view.add_column(f"{name}\n{initial}", justify="center", overflow="fold")
-    for row in rows:
-        cells = [Text(cell, style=STYLE.get(cell, "bold yellow")) for cell in row[1:]]
-        view.add_row(row[0], *cells)
+            table.add_column(f"{name}\n{initial}", justify="center", overflow="fold")
+    for row in grid(runs):
+        table.add_row(row[0], *(Text(cell, style=STYLE.get(cell, "bold yellow")) for cell in row[1:]))
+    return table
+
+
+def show(runs: list[Run]) -> None:
+    """Таблица в терминал — по стольку эндпоинтов, сколько помещается в ширину экрана, строки те же."""
+    from rich.measure import Measurement
+
+    rows = grid(runs)
     wire.flush()
-    common.console.print(view)
+    group: list[Run] = []
+    for run in runs:
+        unbounded = common.console.options.update(max_width=10_000)  # иначе мера обрезана шириной экрана
+        wider = Measurement.get(common.console, unbounded, view([*group, run])).maximum
+        if group and wider > common.console.width:
+            common.console.print(view(group))
+            group = []
+        group.append(run)
+    common.console.print(view(group))
     for line in legend(rows):
         common.note(line)
     problems: dict[tuple[str, str], list[str]] = {}

@@ -13,6 +13,7 @@ import common
 import re
 import sys
 
+ROWS = ("строка", "строки", "строк")
 UNITS = {"bytes": 1, "KiB": 1024, "MiB": 1024 ** 2, "GiB": 1024 ** 3}
 GENERATE = """
     COPY (SELECT range AS id, random() * 1000 AS amount, md5(range::VARCHAR) AS note
@@ -25,7 +26,7 @@ QUERY = """
 
 def main() -> int:
     rows = int(sys.argv[1]) if len(sys.argv) > 1 else 1_000_000
-    common.header(f"DuckDB: выборочный запрос к Parquet в S3 ({rows:,} строк)".replace(",", " "))
+    common.header(f"DuckDB: выборочный запрос к Parquet в S3 ({common.plural(rows, *ROWS)})")
     for endpoint in common.endpoints():
         with common.endpoint_block(endpoint, seconds=common.DEADLINE + rows / 50_000):
             con = common.duckdb_connect(endpoint)
@@ -51,9 +52,9 @@ def main() -> int:
             share = common.number(100 * fetched / size)
 
             common.table(f"{endpoint.name} / {bucket}/{key}",
-                         ["Объект", "Скачано", "Доля", "GET", "Ответ"],
+                         ["Объект", "Скачано", "Доля", "GET за запрос", "Ответ"],
                          [[common.human_size(size), common.human_size(fetched), f"{share} %", gets,
-                           f"{common.plural(answer[0], 'строка', 'строки', 'строк')}"]])
+                           common.plural(answer[0], *ROWS)]])
             common.check(0 < fetched < size / 4,
                          f"прочитано {share} % объекта: только нужные столбцы и группы строк",
                          "DuckDB скачал почти весь объект")

@@ -45,8 +45,11 @@ EXPLANATIONS = {
 }
 # Исходы без ответа сервера: семейства сетевых ошибок (у ответа S3 — свой код или статус HTTP).
 FAMILIES = {"не S3", "TLS", "таймаут", "нет соединения", "соединение оборвано", "DuckDB"}
-# Эти исходы значат «до сервера не достучаться»: если так у всех эндпоинтов, лекцию продолжать незачем.
-UNREACHABLE = {"таймаут", "нет соединения"}
+UNREACHABLE = {"таймаут", "нет соединения"}  # до сервера не достучаться
+# С эндпоинтом работать нельзя: нет связи, не подходят ключи, не проверен сертификат. Если так у всех
+# эндпоинтов, лекцию продолжать незачем — следующие шаги упадут так же.
+UNUSABLE = {"таймаут", "нет соединения", "TLS", "SignatureDoesNotMatch", "InvalidAccessKeyId",
+            "InvalidClientTokenId", "AccessDenied", "HTTP 403"}
 
 
 class CheckFailed(Exception):
@@ -237,4 +240,7 @@ def mask(text: str, secret_key: str, access_key: str) -> str:
 
 
 def mask_key(key: str) -> str:
-    return f"{key[:4]}…{key[-3:]}" if len(key) > 10 else "…"
+    """AKIA…KY1; короткий ключ — две первые буквы и последняя (le…e), совсем короткий — только «…»."""
+    if len(key) > 10:
+        return f"{key[:4]}…{key[-3:]}"
+    return f"{key[:2]}…{key[-1:]}" if len(key) >= 6 else "…"

@@ -11,6 +11,7 @@ import common
 
 import argparse
 import logging
+import signal
 import socket
 import time
 
@@ -40,8 +41,9 @@ def main() -> int:
     parser.add_argument("--port", type=int, default=9000)
     parser.add_argument("--bucket", default="lecture")
     args = parser.parse_args()
+    signal.signal(signal.SIGINT, signal.default_int_handler)  # Ctrl-C здесь — обычная остановка сервера
     server = start_server(args.port, args.bucket)
-    common.ok(f"S3 работает на http://127.0.0.1:{args.port}, бакет «{args.bucket}» создан. Остановить: Ctrl-C")
+    common.ok(f"S3 на http://127.0.0.1:{args.port}, бакет «{args.bucket}». Остановить: Ctrl-C")
     try:
         while True:
             time.sleep(3600)

@@ -55,8 +55,8 @@ def main() -> int:
             common.check(all(row[1] == row[2] == 200 and row[3] for row in rows),
                          "по ссылкам пишут и читают без ключей",
                          "по ссылке не удалось записать или прочитать")
-            with common.feature("срок ссылки"):
-                common.lacks(any(row[4] != 403 for row in rows), "не проверяет срок ссылки")
+            with common.feature("просроченная ссылка"):
+                common.lacks(any(row[4] != 403 for row in rows), "не проверяет срок")
                 common.ok("просроченная ссылка получила 403")
     return common.summary()
 

@@ -55,7 +55,7 @@ WRITERS = {"upload_object.py", "create_bucket.py", "duckdb_copy_to_s3.py", "pand
 CLUSTER = ("cluster", "cluster_demo.py", "Надёжность: кластер теряет узел, данные целы")
 
 EMBEDDED_BUCKET = "lecture"
-UNREACHABLE = 3  # код выхода шага: ни один эндпоинт не отвечает
+UNREACHABLE = 3  # код выхода шага: ни с одним эндпоинтом работать нельзя (нет связи, ключи, TLS)
 STATUS = {0: "[green]✓ ОК[/]", 1: "[red]✗ ошибки[/]", 2: "[red]✗ настройка[/]",
           UNREACHABLE: "[red]✗ нет связи[/]", 130: "[red]✗ прервано[/]"}
 
@@ -112,7 +112,13 @@ def run(script: str, env: dict, extra: list[str], quiet: bool = False) -> int:
         code = process.wait()
     finally:
         signal.signal(signal.SIGINT, previous)
+    if interrupted and code == 0:  # Ctrl-C, когда шаг уже закончил: шаг прошёл, а лекция стоит
+        raise Finished
     return 130 if interrupted else code
+
+
+class Finished(KeyboardInterrupt):
+    """Ctrl-C пришёл, когда шаг уже закончил работу: он прошёл, лекцию — остановить."""
 
 
 def replay(steps: list[tuple], env: dict) -> bool:
@@ -124,8 +130,8 @@ def replay(steps: list[tuple], env: dict) -> bool:
             common.fail(f"шаг {number} ({script}) не прошёл при повторе: запустите лекцию сначала")
             return False
     numbers = ", ".join(str(number) for number, _, _ in steps)
-    common.note(f"Встроенный S3 запущен пустым: шаги {numbers} повторены без вывода "
-                f"({common.number(time.perf_counter() - started)} с) — данные на месте.")
+    common.note(f"Встроенный S3 пуст: шаги {numbers} повторены без вывода "
+                f"({common.number(time.perf_counter() - started)} с), данные на месте.")
     return True
 
 
@@ -147,8 +153,7 @@ def main() -> int:
     configured = os.environ.get("S3_ENDPOINTS") or (dotenv.is_file() and dotenv_values(dotenv).get("S3_ENDPOINTS"))
     if not configured and steps != [CLUSTER]:
         env.update(start_embedded_s3())
-        common.console.print("[bold yellow]S3_ENDPOINTS не задан (.env нет): запускаю встроенный S3 на "
-                             f"{env['LOCAL_ENDPOINT_URL']}[/]")
+        common.console.print(f"[bold yellow].env нет: запускаю встроенный S3 на {env['LOCAL_ENDPOINT_URL']}[/]")
         first = steps[0][0] if steps[0] != CLUSTER else 1
         earlier = [s for s in STEPS if s[0] < first]
         if any(s[1] in WRITERS for s in earlier) and not replay(earlier, env):
@@ -157,33 +162,44 @@ def main() -> int:
     trace = args.trace or common.TRACE  # common, импортируясь, уже забрал --trace из sys.argv
     extra = ["--trace"] if trace else []
 
-    results = []
+    results, stopped = [], False
     for number, script, title in steps:
-        started = time.perf_counter()
+        started = None
         try:  # Ctrl-C между шагами или в паузе — тоже остановка лекции, а не трассировка
-            common.console.rule(f"[bold magenta]Шаг {number}. {title}[/]", style="magenta")
+            heading = "Надёжность" if number == CLUSTER[0] else f"Шаг {number}"
+            common.console.rule(f"[bold magenta]{heading}. {title}[/]", style="magenta")
             common.console.print(f"[bold]$ python {script}{' --trace' if trace else ''}[/]")
             if pause:
                 input("Enter — запустить шаг ")
-                started = time.perf_counter()
+            started = time.perf_counter()
             code = run(script, env, extra)
+        except Finished:
+            code, stopped = 0, True
         except (KeyboardInterrupt, EOFError):
+            common.console.print()  # после «^C» в паузе — с новой строки
             code = 130
-        results.append([number, script, code, time.perf_counter() - started])
-        if code in (2, UNREACHABLE, 130):  # дальше не идём: шаг уже сказал, что не так
+        results.append([number, script, code, time.perf_counter() - started if started else 0.0])
+        if stopped or code in (2, UNREACHABLE, 130):  # дальше не идём: шаг уже сказал, что не так
             break
 
     common.table("Итог лекции", ["Шаг", "Скрипт", "Статус", "Время, с"],
                  [[n, s, STATUS.get(c, f"[red]✗ код {c}[/]"), common.number(t)] for n, s, c, t in results])
     code, last = results[-1][2], results[-1][0]
+    if stopped:
+        numbers = [number for number, _, _ in steps]
+        following = numbers[numbers.index(last) + 1:]
+        resume = f". Продолжить: python run_demo.py --from {following[0]}" if following else ""
+        common.fail(f"Лекция прервана после шага {last}{resume}")
+        return 130
     if code == 130:
         common.fail(f"Лекция прервана. Продолжить: python run_demo.py --from {last}")
     elif code == 2:
         common.fail(f"Лекция остановлена: исправьте настройку по сообщению выше и продолжите: "
                     f"python run_demo.py --from {last}")
     elif code == UNREACHABLE:
-        common.fail("Ни один эндпоинт не отвечает. Запустите S3 (docker-compose up -d или "
-                    f"python local_s3.py) и продолжите: python run_demo.py --from {last}")
+        common.fail("Ни один эндпоинт не работает: нет связи или не подходят ключи. Проверьте сервер "
+                    "(docker-compose up -d или python local_s3.py) и .env, затем продолжите: "
+                    f"python run_demo.py --from {last}")
     if code in (2, UNREACHABLE, 130):
         return code
     return 1 if any(result[2] for result in results) else 0

@@ -98,12 +98,19 @@ def pairs(mapping: dict) -> str:
 
 @contextmanager
 def progress(total: int, *clients: str) -> Iterator[SimpleNamespace]:
-    """Полоса прогресса на клиента: bars.boto3 — Callback= для boto3, bars.minio — progress= для minio."""
-    from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TransferSpeedColumn
+    """Полоса прогресса на клиента: bars.boto3 — Callback= для boto3, bars.minio — progress= для minio.
+    Объём и скорость — в тех же единицах, что и всё на экране: «234,9 из 256,0 МиБ, 111,2 МиБ/с»."""
+    from rich.progress import BarColumn, Progress, TextColumn
 
-    with Progress(TextColumn("{task.description}"), BarColumn(), DownloadColumn(), TransferSpeedColumn(),
-                  console=console, transient=True) as view:
-        advance = {client: partial(view.advance, view.add_task(client, total=total)) for client in clients}
+    sizes = TextColumn("{task.fields[done]}")
+    with Progress(TextColumn("{task.description}"), BarColumn(), sizes, console=console, transient=True) as view:
+        def moved(task, amount: int) -> None:
+            view.advance(task, amount)
+            state = next(item for item in view.tasks if item.id == task)
+            speed = f", {human_size(state.speed)}/с" if state.speed else ""
+            view.update(task, done=f"{human_size(state.completed)} из {human_size(total)}{speed}")
+
+        advance = {client: partial(moved, view.add_task(client, total=total, done="")) for client in clients}
         # minio сообщает о прогрессе объекту с методами set_meta и update
         yield SimpleNamespace(boto3=advance.get("boto3"),
                               minio=SimpleNamespace(set_meta=lambda **_: None, update=advance.get("minio")))

@@ -71,10 +71,12 @@ def endpoint(name: str) -> dict:
                     region_problem(f"{variables}_REGION", region)):
         if problem:
             raise Invalid(problem)
-    for suffix in ("", *SUFFIXES.values()):
+    if problem := bucket_problem(bucket):
+        raise Invalid(f"{variables}_BUCKET={bucket!r}: имя бакета по правилам S3 — {problem}")
+    for suffix in SUFFIXES.values():
         if problem := bucket_problem(bucket + suffix):
-            raise Invalid(f"{variables}_BUCKET={bucket!r}: имя {bucket + suffix} нарушает правила S3: {problem} "
-                          "(лекция добавляет к имени суффиксы до 7 символов, поэтому оно не длиннее 56)")
+            raise Invalid(f"{variables}_BUCKET={bucket!r}: бакет лекции {bucket + suffix} нарушает правила S3 "
+                          f"({problem}): к основному имени добавляются суффиксы до 7 символов, оно — не длиннее 56")
     ca_bundle = var("CA_BUNDLE", "") or None
     if ca_bundle and not (Path(ca_bundle).is_file() and os.access(ca_bundle, os.R_OK)):
         raise Invalid(f"{variables}_CA_BUNDLE={ca_bundle!r}: файл не найден или не читается")
@@ -125,8 +127,9 @@ def names_problem(names: list[str]) -> str | None:
 def url_problem(variable: str, url: str, url_style: str) -> str | None:
     """Адрес со схемой, хостом и портом, без пути, логина и пароля."""
     parts = urlsplit(url)
+    name = variable.removesuffix("_ENDPOINT_URL")
     if parts.username or parts.password:  # сам адрес не печатаем: в нём пароль
-        return f"{variable}: в адресе логин и пароль; ключи задаются в переменных _ACCESS_KEY и _SECRET_KEY"
+        return f"{variable}: в адресе логин и пароль; ключи задаются в {name}_ACCESS_KEY и {name}_SECRET_KEY"
     if parts.scheme not in ("http", "https") or not parts.hostname:
         return f"{variable}={url!r}: нужен адрес со схемой, например http://127.0.0.1:9000"
     try:
@@ -134,7 +137,7 @@ def url_problem(variable: str, url: str, url_style: str) -> str | None:
     except ValueError:
         return f"{variable}={url!r}: порт — число от 1 до 65535"
     if parts.path.strip("/") or parts.query or parts.fragment:
-        return f"{variable}={url!r}: адрес без пути; бакет задаётся в переменной _BUCKET"
+        return f"{variable}={url!r}: адрес без пути; бакет задаётся в {name}_BUCKET"
     if url_style == "vhost" and _is_ip(parts.hostname):
         return f"{variable}={url!r}: с IP-адресом стиль vhost невозможен (бакет становится частью имени хоста)"
     return None
@@ -150,6 +153,8 @@ def bucket_problem(name: str) -> str | None:
     """Что нарушает имя бакета по правилам S3, или None."""
     if not 3 <= len(name) <= 63:
         return "от 3 до 63 символов"
+    if name != name.lower():
+        return "только строчные буквы, а в имени есть заглавные"
     if not all(LABEL.match(label) for label in name.split(".")):
         return "строчные латинские буквы, цифры, точки и дефисы; в начале и в конце, и рядом с точкой — буква или цифра"
     if _is_ip(name):

@@ -49,11 +49,12 @@ def main() -> int:
                 rows = []
                 for version in versions.get("Versions", [])[:6]:
                     mine = version["VersionId"] in (first["VersionId"], second["VersionId"])
-                    rows.append([version["VersionId"][:12], common.human_size(version["Size"]),
+                    rows.append([common.short_etag(version["VersionId"]),
+                                 common.human_size(version["Size"]),
                                  f"{version['LastModified']:%H:%M:%S}",
-                                 "текущая" if version["IsLatest"] else "", "да" if mine else ""])
-                common.table(f"{endpoint.name} / {bucket}/{KEY}: версии",
-                             ["VersionId", "Размер", "Записана", "", "Этот запуск"], rows)
+                                 "да" if version["IsLatest"] else "", "да" if mine else ""])
+                common.table(f"{endpoint.name} / {bucket}/{KEY}: версии, новые сверху",
+                             ["VersionId", "Размер", "Записана", "Текущая", "Этот запуск"], rows)
                 kept = old_body == b"version 1" and restored_body == b"version 2"
                 common.check(kept and not listed,
                              "старая версия прочитана, удаление отменено снятием метки",

@@ -25,6 +25,7 @@ from words import human_size
 
 JOURNAL = Path(".s3-lecture") / "journal.jsonl"
 SIGNED_QUERY = ("X-Amz-", "Signature", "AWSAccessKeyId", "Expires")  # подпись ссылки: не печатаем
+LONG_IDS = {"uploadId", "versionId", "continuation-token"}  # случайные длинные: в трассировке — начало
 
 _trace = None  # функция печати строки трассировки или None
 _duckdb: list[list] = []  # [соединение, эндпоинт, сколько строк журнала DuckDB уже разобрано]
@@ -184,12 +185,12 @@ def _print(client, method, url, status, sent, received) -> None:
     if _trace is None:
         return
     parts = urlsplit(url)
-    query = [f"{k}={v[:8] + '…' if len(v) > 12 else v}" if v else k
+    query = [f"{k}={v[:8] + '…' if k in LONG_IDS and len(v) > 12 else v}" if v else k
              for k, v in parse_qsl(parts.query, keep_blank_values=True) if not k.startswith(SIGNED_QUERY)]
     path = unquote(parts.path) + ("?" + "&".join(query) if query else "")
     received = None if method == "HEAD" else received  # у HEAD тела нет: Content-Length — размер объекта
     sizes = "".join(f" {arrow}{human_size(int(n))}" for arrow, n in (("↑", sent), ("↓", received)) if n)
-    _trace(f"{client:<6} {method:<6} {path}  → {status}{sizes}")
+    _trace(f"{client:<6} {method:<6} {path} → {status}{sizes}")
 
 
 def _record(endpoint, method, url, headers, parsed) -> None:

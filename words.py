@@ -1,10 +1,15 @@
 """Числа и слова на экране — как их говорит лектор: «58,9 КиБ», «891 строка», «2 бакета»."""
 
 
+def count(n: int) -> str:
+    """Целое число с пробелами между разрядами: 1 000 000 (четырёхзначные — слитно, 2024)."""
+    return f"{n:,}".replace(",", " ") if n >= 10_000 else str(n)
+
+
 def plural(n: int, one: str, few: str, many: str) -> str:
     """«1 строка», «2 строки», «5 строк», «21 строка»: форма слова по числу."""
     form = one if n % 10 == 1 and n % 100 != 11 else few if 2 <= n % 10 <= 4 and not 12 <= n % 100 <= 14 else many
-    return f"{n} {form}"
+    return f"{count(n)} {form}"
 
 
 def number(value: float, digits: int = 1) -> str:

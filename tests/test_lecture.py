@@ -27,11 +27,16 @@ def read(s3, bucket: str, key: str) -> bytes:
 def test_twelve_steps_twice(servers, tmp_path):
     env, buckets = lecture_env(tmp_path, servers)
     clients = [server.client() for server in servers]
-    # Чужое: объект в основном бакете и чужой бакет — лекция не должна их тронуть.
+    # Чужое: объекты рядом с ключами лекции — в основном бакете и в бакетах лекции (пользователь создал их
+    # заранее) — и чужой бакет. Лекция не должна их тронуть.
+    foreign = {"": ["notes/keep.txt", "boto3/other.csv"], "-duckdb": ["titanic_by_class/notes.txt"],
+               "-pandas": ["mine.parquet"], "-foreign": ["data.bin"]}
     for s3, bucket in zip(clients, buckets, strict=True):
-        s3.put_object(Bucket=bucket, Key="notes/keep.txt", Body=b"not the lecture's")
-        s3.create_bucket(Bucket=f"{bucket}-foreign")
-        s3.put_object(Bucket=f"{bucket}-foreign", Key="data.bin", Body=b"foreign")
+        for suffix, keys in foreign.items():
+            if suffix:
+                s3.create_bucket(Bucket=bucket + suffix)
+            for key in keys:
+                s3.put_object(Bucket=bucket + suffix, Key=key, Body=b"not the lecture's")
 
     for _ in range(2):
         for number, script in enumerate(LECTURE, start=1):
@@ -57,7 +62,7 @@ def test_twelve_steps_twice(servers, tmp_path):
             assert duckdb_parquet.num_rows == DATA_ROWS
             assert duckdb_parquet.column_names == TITANIC_COLUMNS
             partitions = sorted(o["Key"] for o in s3.list_objects_v2(
-                Bucket=f"{bucket}-duckdb", Prefix="titanic_by_class/")["Contents"])
+                Bucket=f"{bucket}-duckdb", Prefix="titanic_by_class/Pclass=")["Contents"])
             assert [key.split("/")[1] for key in partitions] == ["Pclass=1", "Pclass=2", "Pclass=3"]
 
             pandas_parquet = pyarrow.parquet.read_table(io.BytesIO(read(s3, f"{bucket}-pandas", "titanic.parquet")))
@@ -65,6 +70,7 @@ def test_twelve_steps_twice(servers, tmp_path):
             for table in (pandas_parquet, pandas_csv):
                 assert (table.num_rows, table.column_names) == (DATA_ROWS, TITANIC_COLUMNS)
 
-            assert read(s3, bucket, "notes/keep.txt") == b"not the lecture's"
-            assert read(s3, f"{bucket}-foreign", "data.bin") == b"foreign"
+            for suffix, keys in foreign.items():
+                for key in keys:
+                    assert read(s3, bucket + suffix, key) == b"not the lecture's", (suffix, key)
             assert f"{bucket}-tmp" not in bucket_names(s3)

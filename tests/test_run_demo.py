@@ -31,7 +31,7 @@ def test_whole_lecture_with_extras_on_the_embedded_server_by_default(tmp_path):
     assert summary.count("✓ ОК") == LAST
     assert "Traceback" not in result.stdout + result.stderr
     # Встроенный сервер не проверяет срок ссылок: шаг 14 говорит об этом строкой «!», а не молчит.
-    assert "! срок ссылки: сервер не проверяет срок ссылки" in result.stdout
+    assert "! просроченная ссылка: сервер не проверяет срок" in result.stdout
 
 
 def test_from_n_continues_with_the_data_of_earlier_steps_on_the_embedded_server(tmp_path):
@@ -81,10 +81,10 @@ def test_failed_endpoint_marks_the_step_and_goes_on(tmp_path, moto_servers):
     env = base_env(tmp_path)
     env.update(moto_servers[0].endpoint_env("good", "lecture-runner"), S3_ENDPOINTS="good,down")
     env.update(moto_servers[0].endpoint_env("down", "lecture-runner"), DOWN_ENDPOINT_URL="http://127.0.0.1:9")
-    result = run_step("run_demo.py", env, tmp_path, "--no-pause", "--from", "1")
+    result = run_step("run_demo.py", env, tmp_path, "--no-pause", "--from", "11")
     assert result.returncode == 1
     assert "✗ down: нет соединения" in result.stdout and "✗ ошибки" in result.stdout
-    assert steps_run(result.stdout) == list(range(1, 13))  # один эндпоинт жив — лекция идёт
+    assert steps_run(result.stdout) == [11, 12]  # один эндпоинт жив — лекция идёт
 
 
 def test_no_server_running_stops_the_lecture_at_the_first_step(tmp_path):
@@ -94,9 +94,20 @@ def test_no_server_running_stops_the_lecture_at_the_first_step(tmp_path):
     result = run_step("run_demo.py", base_env(tmp_path), tmp_path, "--no-pause")
     assert result.returncode == 3, result.stdout
     assert steps_run(result.stdout) == [1]
-    assert "Ни один эндпоинт не отвечает" in result.stdout
+    assert "Ни один эндпоинт не работает" in result.stdout
     assert "docker-compose up -d" in result.stdout and "local_s3.py" in result.stdout
     assert "--from 1" in result.stdout
+
+
+def test_wrong_keys_everywhere_stop_the_lecture_at_the_first_step(tmp_path, moto_servers):
+    """Неверный секрет у единственного эндпоинта: раньше все 12 шагов падали один за другим (и 12 раз Enter)."""
+    env = base_env(tmp_path)
+    env.update(moto_servers[0].endpoint_env("only", "lecture-wrong-keys"), S3_ENDPOINTS="only",
+               ONLY_SECRET_KEY="wrong-secret-0123456789abcdef")
+    result = run_step("run_demo.py", env, tmp_path, "--no-pause")
+    assert result.returncode == 3, result.stdout
+    assert steps_run(result.stdout) == [1]
+    assert "✗ only: SignatureDoesNotMatch" in result.stdout and "Ни один эндпоинт не работает" in result.stdout
 
 
 def test_readme_lists_the_same_steps_in_the_same_order():

@@ -25,7 +25,7 @@ def test_every_client_shows_its_requests_and_no_secret(moto_servers, tmp_path):
         output, seen = traced(script, env, tmp_path)
         assert clients <= seen, f"{script}: {sorted(seen)}"
         outputs.append(output)
-    assert f"  boto3  PUT    /{buckets[0]}/boto3/titanic.csv  → 200" in outputs[0]
+    assert f"  boto3  PUT    /{buckets[0]}/boto3/titanic.csv → 200" in outputs[0]
     everything = "\n".join(outputs)
     for server in moto_servers:
         assert server.access_key not in everything and server.secret_key not in everything
