@@ -189,6 +189,11 @@ def servers(request, servers_of) -> list[S3Server]:
     return servers_of(request.param)
 
 
+def proxied(server: S3Server, proxy) -> str:
+    """Адрес сервера через TCP-прокси теста: та же схема, порт прокси (подпись SigV4 остаётся верной)."""
+    return f"{server.url.split(':')[0]}://127.0.0.1:{proxy.port}"
+
+
 def unique_bucket(prefix: str = "lecture") -> str:
     return f"{prefix}-{os.getpid()}-{next(_names)}"
 

@@ -8,7 +8,7 @@ import sys
 import time
 from pathlib import Path
 
-from conftest import ROOT, base_env, lecture_env, run_step
+from conftest import ROOT, base_env, lecture_env, proxied, run_step
 from faults import Proxy
 from test_ownership import one_endpoint, uploads, wait_for_multipart
 
@@ -76,7 +76,7 @@ def test_ctrl_c_twice_during_multipart_leaves_no_upload(fresh_bucket, tmp_path):
     server, s3, bucket = fresh_bucket
     proxy = Proxy(server.port, rate=6_000_000)
     try:
-        url = f"{server.url.split(':')[0]}://127.0.0.1:{proxy.port}"
+        url = proxied(server, proxy)
         env = one_endpoint(server, bucket, tmp_path, Path(__file__).parent / "data" / "titanic_small.csv", url)
         process, log = start("multipart_upload.py", env, tmp_path, "64")
         wait_for_multipart(s3, bucket, process, key="extras/multipart-boto3.bin")
@@ -91,7 +91,7 @@ def test_ctrl_c_mid_upload_leaves_nothing_partial(fresh_bucket, tmp_path, big_cs
     server, s3, bucket = fresh_bucket
     proxy = Proxy(server.port, rate=4_000_000)
     try:
-        url = f"{server.url.split(':')[0]}://127.0.0.1:{proxy.port}"
+        url = proxied(server, proxy)
         process, log = start("upload_object.py", one_endpoint(server, bucket, tmp_path, big_csv, url), tmp_path)
         wait_for_multipart(s3, bucket, process)
         output = interrupted_cleanly(process, log)

@@ -5,7 +5,7 @@ import subprocess
 import sys
 import time
 
-from conftest import DATA, ROOT, base_env, lecture_env, run_step, unique_bucket
+from conftest import DATA, ROOT, base_env, lecture_env, proxied, run_step, unique_bucket
 from faults import FaultProxy, Proxy, every, hang, status
 
 
@@ -158,9 +158,8 @@ def test_a_failing_step_aborts_only_its_own_uploads(fresh_bucket, tmp_path, big_
     other_lecture = s3.create_multipart_upload(Bucket=bucket, Key="boto3/titanic.csv")["UploadId"]
     proxy = Proxy(server.port, cut_after=3_000_000)
     try:
-        result = run_step("upload_object.py", one_endpoint(server, bucket, tmp_path, big_csv,
-                                                           f"{server.url.split(':')[0]}://127.0.0.1:{proxy.port}"),
-                          tmp_path)
+        env = one_endpoint(server, bucket, tmp_path, big_csv, proxied(server, proxy))
+        result = run_step("upload_object.py", env, tmp_path)
     finally:
         proxy.close()
     assert result.returncode in (1, 3), result.stdout
@@ -197,7 +196,7 @@ def test_connection_cut_mid_upload_leaves_nothing_partial(fresh_bucket, tmp_path
     server, s3, bucket = fresh_bucket
     proxy = Proxy(server.port, cut_after=3_000_000)
     try:
-        url = f"{server.url.split(':')[0]}://127.0.0.1:{proxy.port}"
+        url = proxied(server, proxy)
         result = run_step("upload_object.py", one_endpoint(server, bucket, tmp_path, big_csv, url), tmp_path)
     finally:
         proxy.close()
