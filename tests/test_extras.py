@@ -4,7 +4,7 @@ import hashlib
 import re
 
 import pytest
-from conftest import lecture_env, run_step
+from conftest import lecture_env, proxied, run_step
 from faults import Proxy
 
 
@@ -89,8 +89,7 @@ def test_pushdown_reads_fewer_bytes_than_the_object(ready, servers):
     assert size > 10 * 1024 * 1024
     proxy = Proxy(servers[0].port)  # независимый счётчик: байты от сервера к DuckDB
     try:
-        scheme = servers[0].url.split(":")[0]
-        single = dict(env, S3_ENDPOINTS="first", FIRST_ENDPOINT_URL=f"{scheme}://127.0.0.1:{proxy.port}")
+        single = dict(env, S3_ENDPOINTS="first", FIRST_ENDPOINT_URL=proxied(servers[0], proxy))
         result = run_step("duckdb_pushdown.py", single, tmp_path, "300000")
     finally:
         proxy.close()
