@@ -57,7 +57,7 @@ def test_errors_show_a_code_and_an_explanation_never_none(ceph, tmp_path):
     env = base_env(tmp_path)
     env.update(server.endpoint_env("ceph", unique_bucket()), S3_ENDPOINTS="ceph", CEPH_SECRET_KEY="wrong" * 8)
     result = run_step("list_bucket.py", env, tmp_path)
-    assert result.returncode == 1
+    assert result.returncode == 3  # неверный секрет у единственного эндпоинта: работать не с чем
     assert "ceph: SignatureDoesNotMatch — подпись не сошлась: проверьте CEPH_SECRET_KEY" in result.stdout
     assert "None" not in result.stdout
 
@@ -77,7 +77,7 @@ def test_private_ca_is_required_and_enough(ceph, tmp_path, script):
     for name in ("FIRST", "SECOND"):
         del env[f"{name}_CA_BUNDLE"]
     untrusted = run_step(script, env, tmp_path)
-    assert untrusted.returncode == 1
+    assert untrusted.returncode == 3  # TLS не проверен ни у одного эндпоинта
     assert "first: TLS — сертификат сервера не проверен: для своего CA задайте FIRST_CA_BUNDLE" in untrusted.stdout
     assert "Traceback" not in untrusted.stdout + untrusted.stderr
 

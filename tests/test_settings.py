@@ -58,7 +58,7 @@ def test_dotenv_is_read_and_environment_wins(tmp_path, moto_servers):
         f"S3_ENDPOINTS=fromfile\nFROMFILE_ENDPOINT_URL={server.url}\nFROMFILE_ACCESS_KEY={server.access_key}\n"
         f"FROMFILE_SECRET_KEY=wrong-secret-in-file\nFROMFILE_BUCKET=lecture-dotenv\n")
     env = base_env(tmp_path)
-    assert run_step("list_bucket.py", env, tmp_path).returncode == 1  # ключ из .env неверный
+    assert run_step("list_bucket.py", env, tmp_path).returncode == 3  # ключ из .env неверный: работать не с чем
     env["FROMFILE_SECRET_KEY"] = server.secret_key
     result = run_step("list_bucket.py", env, tmp_path)
     assert result.returncode == 0, result.stdout
