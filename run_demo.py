@@ -20,9 +20,8 @@ import socket
 import subprocess
 import sys
 import time
-from pathlib import Path
 
-from dotenv import dotenv_values
+import settings
 
 # Единственный список шагов: README повторяет его (тест сверяет порядок и скрипты).
 STEPS = [
@@ -148,10 +147,12 @@ def main() -> int:
     # Лектору — обычный Ctrl-C (KeyboardInterrupt в паузе между шагами); обработчик шагов из common ему не нужен.
     signal.signal(signal.SIGINT, signal.default_int_handler)
 
+    try:
+        settings.read_dotenv()  # тот же .env, что читают шаги, и та же проверка кодировки
+    except settings.Invalid as problem:
+        common.config_error(str(problem))
     env = dict(os.environ)
-    dotenv = Path.cwd() / ".env"
-    configured = os.environ.get("S3_ENDPOINTS") or (dotenv.is_file() and dotenv_values(dotenv).get("S3_ENDPOINTS"))
-    if not configured and steps != [CLUSTER]:
+    if not os.environ.get("S3_ENDPOINTS") and steps != [CLUSTER]:
         env.update(start_embedded_s3())
         common.console.print(f"[bold yellow].env нет: запускаю встроенный S3 на {env['LOCAL_ENDPOINT_URL']}[/]")
         first = steps[0][0] if steps[0] != CLUSTER else 1

@@ -36,14 +36,19 @@ class Invalid(Exception):
     """Настройка неверна: текст говорит, какая переменная и что с ней."""
 
 
-def endpoint_names() -> list[str]:
-    """Имена из S3_ENDPOINTS; .env в текущем каталоге дополняет окружение (окружение важнее)."""
+def read_dotenv() -> None:
+    """.env в текущем каталоге дополняет окружение (переменная окружения важнее строки в .env)."""
     dotenv = Path.cwd() / ".env"
     try:
         for key, value in dotenv_values(dotenv).items() if dotenv.is_file() else ():
             os.environ.setdefault(key, value or "")
     except UnicodeDecodeError:
         raise Invalid(f"{dotenv} не в кодировке UTF-8 (например, Windows-1251): пересохраните его в UTF-8") from None
+
+
+def endpoint_names() -> list[str]:
+    """Имена из S3_ENDPOINTS (окружение и .env)."""
+    read_dotenv()
     names = [name.strip() for name in os.environ.get("S3_ENDPOINTS", "").split(",") if name.strip()]
     if not names:
         raise Invalid("не задан S3_ENDPOINTS. Скопируйте .env.example в .env и запустите локальный S3: "

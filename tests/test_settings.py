@@ -100,9 +100,11 @@ def test_an_endpoint_named_twice_is_refused(tmp_path, names):
     assert "S3_ENDPOINTS" in result.stdout and "дважды" in result.stdout
 
 
-def test_dotenv_in_another_encoding_is_named(tmp_path):
+@pytest.mark.parametrize("script", ["list_bucket.py", "run_demo.py"])
+def test_dotenv_in_another_encoding_is_named(tmp_path, script):
+    """И шаг, и лектор (run_demo.py читал .env сам и падал с UnicodeDecodeError)."""
     (tmp_path / ".env").write_bytes("# Настройки лекции\nS3_ENDPOINTS=local\n".encode("cp1251"))
-    result = run_step("list_bucket.py", base_env(tmp_path), tmp_path)
+    result = run_step(script, base_env(tmp_path), tmp_path)
     assert result.returncode == 2, result.stdout + result.stderr
     assert ".env" in result.stdout and "UTF-8" in result.stdout
     assert "Traceback" not in result.stdout + result.stderr
