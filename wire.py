@@ -29,7 +29,7 @@ LONG_IDS = {"uploadId", "versionId", "continuation-token"}  # случайные
 
 _trace = None  # функция печати строки трассировки или None
 _duckdb: list[list] = []  # [соединение, эндпоинт, сколько строк журнала DuckDB уже разобрано]
-_own_uploads: dict[str, tuple[str, str, str]] = {}  # UploadId → (адрес эндпоинта, бакет, ключ)
+_own_uploads: dict[str, tuple[str, str, str]] = {}  # UploadId → (аккаунт, как в журнале, бакет, ключ)
 _seen: dict[str, str] = {}  # адрес эндпоинта → что видно по самим ответам: «нет Range» или «таймаут»
 
 
@@ -207,10 +207,10 @@ def _record(endpoint, method, url, headers, parsed) -> None:
         entry = {"op": "bucket-deleted"}
     elif method == "POST" and "uploads" in query:
         upload = parsed.get("UploadId")
-        _own_uploads[upload] = (endpoint.url, bucket, key)
+        _own_uploads[upload] = (_account(endpoint), bucket, key)
         entry = {"op": "upload", "upload": upload, "pid": os.getpid()}
     elif method == "PUT" and key and "partNumber" in query and query["uploadId"] not in _own_uploads:
-        _own_uploads[query["uploadId"]] = (endpoint.url, bucket, key)  # DuckDB: UploadId виден по частям
+        _own_uploads[query["uploadId"]] = (_account(endpoint), bucket, key)  # DuckDB: UploadId виден по частям
         entry = {"op": "upload", "upload": query["uploadId"], "pid": os.getpid()}
     elif method in ("POST", "DELETE") and "uploadId" in query:
         _own_uploads.pop(query["uploadId"], None)
@@ -270,21 +270,26 @@ def journal(endpoint) -> list[dict]:
     return [entry for entry in entries if entry.get("account") == _account(endpoint)]
 
 
-def unfinished_uploads(endpoint) -> list[tuple[str, str, str]]:
-    """Загрузки, которые начала лекция и не завершила и не отменила: (бакет, ключ, UploadId)."""
-    started: dict[str, tuple[str, str, str]] = {}
+def _unfinished(endpoint) -> dict[str, dict]:
+    """Записи журнала о загрузках, которые лекция начала и не завершила и не отменила: UploadId → запись."""
+    started: dict[str, dict] = {}
     for entry in journal(endpoint):
         if entry["op"] == "upload":
-            started[entry["upload"]] = (entry["bucket"], entry["key"], entry["upload"])
+            started[entry["upload"]] = entry
         elif entry["op"] == "upload-done":
             started.pop(entry["upload"], None)
-    return list(started.values())
+    return started
+
+
+def unfinished_uploads(endpoint) -> list[tuple[str, str, str]]:
+    """Незавершённые загрузки лекции: (бакет, ключ, UploadId)."""
+    return [(e["bucket"], e["key"], upload) for upload, e in _unfinished(endpoint).items()]
 
 
 def abandoned_uploads(endpoint) -> list[tuple[str, str, str]]:
     """Незавершённые загрузки прошлых запусков: процесс, который их начал, уже не работает."""
-    pids = {e["upload"]: e.get("pid") for e in journal(endpoint) if e["op"] == "upload"}
-    return [u for u in unfinished_uploads(endpoint) if u[2] not in _own_uploads and not _alive(pids.get(u[2]))]
+    return [(e["bucket"], e["key"], upload) for upload, e in _unfinished(endpoint).items()
+            if upload not in _own_uploads and not _alive(e.get("pid"))]
 
 
 def abort_uploads(endpoint, uploads: list[tuple[str, str, str]], s3, seconds: float) -> list[tuple[str, str]]:
@@ -313,7 +318,8 @@ def upload_done(endpoint, bucket: str, key: str, upload: str) -> None:
 
 def own_uploads(endpoint) -> list[tuple[str, str, str]]:
     """Незавершённые загрузки, начатые этим процессом."""
-    return [(bucket, key, upload) for upload, (url, bucket, key) in _own_uploads.items() if url == endpoint.url]
+    account = _account(endpoint)
+    return [(bucket, key, upload) for upload, (owner, bucket, key) in _own_uploads.items() if owner == account]
 
 
 def _alive(pid) -> bool:
