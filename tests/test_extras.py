@@ -87,12 +87,9 @@ def test_pushdown_reads_fewer_bytes_than_the_object(ready, servers):
     key = "pushdown/events-300000.parquet"
     size = clients[0].head_object(Bucket=f"{buckets[0]}-duckdb", Key=key)["ContentLength"]
     assert size > 10 * 1024 * 1024
-    proxy = Proxy(servers[0].port)  # независимый счётчик: байты от сервера к DuckDB
-    try:
+    with Proxy(servers[0].port) as proxy:  # независимый счётчик: байты от сервера к DuckDB
         single = dict(env, S3_ENDPOINTS="first", FIRST_ENDPOINT_URL=proxied(servers[0], proxy))
         result = run_step("duckdb_pushdown.py", single, tmp_path, "300000")
-    finally:
-        proxy.close()
     assert result.returncode == 0, result.stdout
     share = float(re.search(r"прочитано ([\d,]+) % объекта", result.stdout).group(1).replace(",", "."))
     assert 0 < share < 25

@@ -74,29 +74,23 @@ def test_ctrl_c_during_a_duckdb_query(moto_servers, tmp_path):
 def test_ctrl_c_twice_during_multipart_leaves_no_upload(fresh_bucket, tmp_path):
     """Раньше второй Ctrl-C прерывал уборку: трассировка и брошенная загрузка."""
     server, s3, bucket = fresh_bucket
-    proxy = Proxy(server.port, rate=6_000_000)
-    try:
+    with Proxy(server.port, rate=6_000_000) as proxy:
         url = proxied(server, proxy)
         env = one_endpoint(server, bucket, tmp_path, Path(__file__).parent / "data" / "titanic_small.csv", url)
         process, log = start("multipart_upload.py", env, tmp_path, "64")
         wait_for_multipart(s3, bucket, process, key="extras/multipart-boto3.bin")
         output = interrupted_cleanly(process, log, times=2)
-    finally:
-        proxy.close()
     assert "✗ first: прервано (Ctrl-C)" in output
     assert uploads(s3, bucket) == set()
 
 
 def test_ctrl_c_mid_upload_leaves_nothing_partial(fresh_bucket, tmp_path, big_csv):
     server, s3, bucket = fresh_bucket
-    proxy = Proxy(server.port, rate=4_000_000)
-    try:
+    with Proxy(server.port, rate=4_000_000) as proxy:
         url = proxied(server, proxy)
         process, log = start("upload_object.py", one_endpoint(server, bucket, tmp_path, big_csv, url), tmp_path)
         wait_for_multipart(s3, bucket, process)
         output = interrupted_cleanly(process, log)
-    finally:
-        proxy.close()
     assert "✗ first: прервано (Ctrl-C)" in output
     assert uploads(s3, bucket) == set()
     assert not s3.list_objects_v2(Bucket=bucket, Prefix="boto3/").get("Contents"), "остался объект"

@@ -156,12 +156,9 @@ def test_a_failing_step_aborts_only_its_own_uploads(fresh_bucket, tmp_path, big_
     server, s3, bucket = fresh_bucket
     users = s3.create_multipart_upload(Bucket=bucket, Key="extras/backup.bin")["UploadId"]
     other_lecture = s3.create_multipart_upload(Bucket=bucket, Key="boto3/titanic.csv")["UploadId"]
-    proxy = Proxy(server.port, cut_after=3_000_000)
-    try:
+    with Proxy(server.port, cut_after=3_000_000) as proxy:
         env = one_endpoint(server, bucket, tmp_path, big_csv, proxied(server, proxy))
         result = run_step("upload_object.py", env, tmp_path)
-    finally:
-        proxy.close()
     assert result.returncode in (1, 3), result.stdout
     assert "Traceback" not in result.stdout + result.stderr
     assert uploads(s3, bucket) == {("extras/backup.bin", users), ("boto3/titanic.csv", other_lecture)}
@@ -194,12 +191,9 @@ def test_a_rerun_aborts_the_upload_a_broken_server_left_behind(moto_servers, tmp
 
 def test_connection_cut_mid_upload_leaves_nothing_partial(fresh_bucket, tmp_path, big_csv):
     server, s3, bucket = fresh_bucket
-    proxy = Proxy(server.port, cut_after=3_000_000)
-    try:
+    with Proxy(server.port, cut_after=3_000_000) as proxy:
         url = proxied(server, proxy)
         result = run_step("upload_object.py", one_endpoint(server, bucket, tmp_path, big_csv, url), tmp_path)
-    finally:
-        proxy.close()
     assert result.returncode in (1, 3), result.stdout
     assert "Traceback" not in result.stdout + result.stderr
     assert len([line for line in result.stdout.splitlines() if line.startswith("✗ first:")]) == 1
@@ -213,15 +207,13 @@ def test_server_killed_mid_upload_is_one_line(server_log_dir, tmp_path, big_csv)
     process, server = start_moto(server_log_dir)
     s3, bucket = server.client(), unique_bucket()
     s3.create_bucket(Bucket=bucket)
-    proxy = Proxy(server.port, rate=4_000_000)
     try:
-        upload = start_upload(one_endpoint(server, bucket, tmp_path, big_csv, f"http://127.0.0.1:{proxy.port}"),
-                              tmp_path)
-        wait_for_multipart(s3, bucket, upload)
-        process.kill()
-        stdout, stderr = upload.communicate(timeout=60)
+        with Proxy(server.port, rate=4_000_000) as proxy:
+            upload = start_upload(one_endpoint(server, bucket, tmp_path, big_csv, proxied(server, proxy)), tmp_path)
+            wait_for_multipart(s3, bucket, upload)
+            process.kill()
+            stdout, stderr = upload.communicate(timeout=60)
     finally:
-        proxy.close()
         process.kill()
     assert upload.returncode in (1, 3), stdout + stderr
     assert "Traceback" not in stdout + stderr
