@@ -82,9 +82,10 @@ def compare(title: str, columns: list[str], by_boto3: dict, by_minio: dict, noun
             shown: int = 20) -> None:
     """Что увидели boto3 и minio: таблица «имя, подробность, boto3, minio» и проверка, что одно и то же.
     Подробность — дата или размер в байтах (число показывается как «58,9 КиБ»)."""
-    detail = lambda name: by_boto3.get(name, by_minio.get(name))  # noqa: E731
-    rows = [[name, human_size(detail(name)) if isinstance(detail(name), int) else detail(name),
-             name in by_boto3, name in by_minio] for name in sorted(by_boto3.keys() | by_minio.keys())]
+    rows = []
+    for name in sorted(by_boto3.keys() | by_minio.keys()):
+        detail = by_boto3.get(name, by_minio.get(name))
+        rows.append([name, human_size(detail) if isinstance(detail, int) else detail, name in by_boto3, name in by_minio])
     more = [[f"… и ещё {len(rows) - shown}", "", "", ""]] if len(rows) > shown else []
     table(title, [*columns, "boto3", "minio"], rows[:shown] + more or [["(пусто)", "", "", ""]])
     check(by_boto3.keys() == by_minio.keys(), f"boto3 и minio видят одно и то же: {plural(len(rows), *noun)}",
