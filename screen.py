@@ -85,8 +85,8 @@ def compare(title: str, columns: list[str], by_boto3: dict, by_minio: dict, noun
     rows = []
     for name in sorted(by_boto3.keys() | by_minio.keys()):
         detail = by_boto3.get(name, by_minio.get(name))
-        shown_detail = human_size(detail) if isinstance(detail, int) else detail
-        rows.append([name, shown_detail, name in by_boto3, name in by_minio])
+        text = human_size(detail) if isinstance(detail, int) else detail
+        rows.append([name, text, name in by_boto3, name in by_minio])
     more = [[f"… и ещё {len(rows) - shown}", "", "", ""]] if len(rows) > shown else []
     table(title, [*columns, "boto3", "minio"], rows[:shown] + more or [["(пусто)", "", "", ""]])
     check(by_boto3.keys() == by_minio.keys(), f"boto3 и minio видят одно и то же: {plural(len(rows), *noun)}",
