@@ -66,4 +66,4 @@ def object_url(endpoint: common.Endpoint, bucket: str, key: str) -> str:
 
 
 if __name__ == "__main__":
-    raise SystemExit(main())
+    raise SystemExit(common.run(main))

@@ -1,15 +1,15 @@
 """Уборка после лекции: удалить то, что лекция записала сама, — и ничего больше.
 
-Что записала лекция, знает журнал .s3-lecture/journal.jsonl (его ведёт wire.py): каждый объект
-с VersionId и ETag, каждый созданный бакет, каждая начатая составная загрузка. Поэтому:
+Что записала лекция, знает её журнал (lecture/journal.py; лежит в каталоге состояния пользователя,
+его путь печатается ниже): каждый объект с VersionId, ETag и временем записи, каждый созданный
+бакет, каждая начатая составная загрузка. Поэтому:
 - в бакете с версионированием удаляются только версии, записанные лекцией, — чужие остаются;
-- объект без версий удаляется, только если его ETag тот же, что записала лекция: если объект
-  с тем же ключом потом записал кто-то другой, он остаётся;
+- объект без версий удаляется, только если на сервере он тот же, что записала лекция: тот же ETag
+  и изменён не позже записи лекции. Сосед по практикуму, переписавший ключ теми же байтами
+  позже, — уже не лекция: его объект остаётся;
 - отменяются только загрузки с UploadId из журнала;
 - бакет удаляется, только если его создала лекция и в нём не осталось чужих объектов.
 Без флагов — пробный запуск: таблица ровно того, что удалит --yes.
-
-Журнал лежит в каталоге, откуда запускали лекцию: уборка — оттуда же.
 
 Запуск: poetry run python cleanup.py [--yes]
 """
@@ -18,42 +18,58 @@ import common
 
 import argparse
 
+from rich.markup import escape
+
 import wire
+from lecture import journal
 
 
 def plan(endpoint: common.Endpoint, s3, existing: set[str]) -> tuple[list[list[str]], list[str]]:
     """Что удалить: [что, бакет, ключ, версия или UploadId] — и строки о том, что оставлено и почему.
     existing — бакеты, которые есть сейчас: в удалённых кем-то бакетах удалять нечего."""
-    versions, latest, buckets = set(), {}, []
-    for entry in wire.journal(endpoint):
+    versions, latest, buckets, unsure = set(), {}, [], {}
+    for entry in journal.entries(endpoint):
         place = (entry["bucket"], entry["key"])
-        if entry["op"] == "object" and entry["version"]:
+        if entry["op"] == "object" and entry["state"] == "intent":
+            unsure[place] = True  # запрос ушёл, ответа не было: записан ли объект, неизвестно
+        elif entry["op"] == "object" and entry["version"]:
             versions.add((*place, entry["version"]))
         elif entry["op"] == "object":
-            latest[place] = entry["etag"]
+            latest[place] = (entry["etag"], entry["modified"])
+            unsure.pop(place, None)
         elif entry["op"] == "deleted":
             versions.discard((*place, entry["version"]))
             if not entry["version"]:
                 latest.pop(place, None)
+        # Бакет-намерение без ответа тоже: шаги создают бакет, только когда его не было.
         elif entry["op"] == "bucket" and entry["bucket"] != endpoint.bucket:  # основной — не лекции
             buckets.append(entry["bucket"])
         elif entry["op"] == "bucket-deleted":
             buckets = [bucket for bucket in buckets if bucket != entry["bucket"]]
             versions = {v for v in versions if v[0] != entry["bucket"]}
-            latest = {place: etag for place, etag in latest.items() if place[0] != entry["bucket"]}
+            latest = {place: facts for place, facts in latest.items() if place[0] != entry["bucket"]}
 
     versions = {v for v in versions if v[0] in existing}
-    latest = {place: etag for place, etag in latest.items() if place[0] in existing}
+    latest = {place: facts for place, facts in latest.items() if place[0] in existing}
     buckets = [bucket for bucket in buckets if bucket in existing]
     steps, kept = [], []
-    for bucket, key, upload in wire.unfinished_uploads(endpoint):
-        steps.append(["загрузка", bucket, key, upload])
-    for (bucket, key), etag in sorted(latest.items()):
-        current = head_etag(s3, bucket, key)
-        if current and current.strip('"') == (etag or "").strip('"'):  # кавычки ETag серверы ставят по-разному
+    for upload in wire.unfinished_uploads(endpoint):
+        for upload_id in wire.find_upload(s3, upload) if upload.bucket in existing else []:
+            steps.append(["загрузка", upload.bucket, upload.key, upload_id])
+    for (bucket, key), (etag, modified) in sorted(latest.items()):
+        head = current(s3, bucket, key)
+        if head is None:
+            continue
+        if head["ETag"].strip('"') != (etag or "").strip('"'):  # кавычки ETag серверы ставят по-разному
+            kept.append(f"{bucket}/{key}: после лекции в него записали другое содержимое, оставлен")
+        elif wire.later(head["LastModified"], modified):
+            kept.append(f"{bucket}/{key}: те же байты, но записаны позже лекции "
+                        f"({common.moment(head['LastModified'])}) — кем-то другим, оставлен")
+        else:
             steps.append(["объект", bucket, key, ""])
-        elif current:
-            kept.append(f"{bucket}/{key}: после лекции его переписал кто-то другой, оставлен")
+    for bucket, key in sorted(set(unsure) - set(latest)):
+        if bucket in existing and current(s3, bucket, key) is not None:
+            kept.append(f"{bucket}/{key}: лекция не получила ответа на его запись — чей он, неизвестно, оставлен")
     for bucket, key, version in sorted(versions):
         steps.append(["версия", bucket, key, version])
     for bucket in dict.fromkeys(buckets):
@@ -71,17 +87,16 @@ def shown(what: str, extra: str) -> str:
     return f"{what} {common.short_etag(extra)}" if what == "версия" else what
 
 
-def head_etag(s3, bucket: str, key: str) -> str | None:
-    """ETag объекта сейчас или None, если объекта (или бакета) уже нет."""
+def current(s3, bucket: str, key: str) -> dict | None:
+    """HEAD объекта сейчас (ETag, LastModified) или None, если объекта (или бакета) уже нет."""
     from botocore.exceptions import ClientError
 
     try:
-        head = s3.head_object(Bucket=bucket, Key=key)
+        return s3.head_object(Bucket=bucket, Key=key)
     except ClientError as error:
         if error.response["ResponseMetadata"]["HTTPStatusCode"] == 404:
             return None
         raise
-    return head["ETag"]
 
 
 def contents(s3, bucket: str) -> list[tuple[str, str | None]]:
@@ -111,6 +126,7 @@ def main() -> int:
     parser.add_argument("--yes", action="store_true", help="удалить (без флага — только показать)")
     args = parser.parse_args()
     common.header("Уборка: " + ("удаляю записанное лекцией" if args.yes else "пробный запуск, ничего не удаляю"))
+    common.note(escape(f"Журнал лекции: {journal.path()}"))
     planned = 0
     for endpoint in common.endpoints():
         with common.endpoint_block(endpoint):
@@ -120,6 +136,9 @@ def main() -> int:
             steps, kept = plan(endpoint, s3, existing)
             if not steps:
                 common.note("лекция здесь ничего не оставила: удалять нечего")
+            for other in journal.other_addresses(endpoint) if not steps else []:
+                common.note(escape(f"  в журнале есть записи этого ключа для {other}: если это тот же "
+                                   f"сервер, запустите уборку с {endpoint.prefix}_ENDPOINT_URL={other}"))
             else:
                 common.table(f"{endpoint.name}: " + ("удалено" if args.yes else "будет удалено"),
                              ["Ключ", "Что", "Бакет"],
@@ -142,4 +161,4 @@ def main() -> int:
 
 
 if __name__ == "__main__":
-    raise SystemExit(main())
+    raise SystemExit(common.run(main))

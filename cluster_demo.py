@@ -440,4 +440,4 @@ def seconds(value: float) -> str:
 
 
 if __name__ == "__main__":
-    raise SystemExit(main())
+    raise SystemExit(common.run(main))

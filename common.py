@@ -11,7 +11,7 @@ deadline.py (сроки и Ctrl-C). Шаги импортируют common пе�
 import deadline  # первым: Ctrl-C во время импорта библиотек — тоже одна строка
 
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import partial
@@ -23,6 +23,7 @@ from rich.text import Text
 import failures
 import settings
 import wire
+from lecture import journal, report
 
 # Вывод и слова для зала живут рядом, шаги зовут их через common: common.table, common.plural…
 from screen import check, compare, console, fail, header, note, ok, pairs, progress, table, user_metadata, warn  # noqa: F401
@@ -39,6 +40,10 @@ DEADLINE = 12  # секунд на шаг у одного эндпоинта: м
 
 # python <шаг>.py --trace: каждый HTTP-запрос каждого клиента — одной строкой.
 TRACE = wire.trace_if_asked(sys.argv, lambda line: console.print(Text("  " + line, style="dim")))
+# python <шаг>.py --debug: ошибка лекции печатает и трассировку (она всегда есть и в файле отчёта).
+DEBUG = "--debug" in sys.argv
+if DEBUG:
+    sys.argv.remove("--debug")
 deadline.also_interrupt(lambda: [con.interrupt() for con in wire.duckdb_connections()])
 
 
@@ -76,6 +81,9 @@ class Endpoint:
         return self.bucket + settings.SUFFIXES[kind]
 
 
+_known: list[Endpoint] = []
+
+
 def config_error(message: str) -> None:
     console.print(f"[bold red]Ошибка настройки:[/] {message}")
     raise SystemExit(2)
@@ -84,9 +92,11 @@ def config_error(message: str) -> None:
 def endpoints() -> list[Endpoint]:
     """Эндпоинты из окружения и .env; любая ошибка настройки — одна строка и код выхода 2."""
     try:
-        return [Endpoint(**settings.endpoint(name)) for name in settings.endpoint_names()]
+        found = [Endpoint(**settings.endpoint(name)) for name in settings.endpoint_names()]
     except settings.Invalid as problem:
         config_error(str(problem))
+    _known[:] = found  # их ключи маскируются в любой строке об ошибке лекции
+    return found
 
 
 def data_file(download: bool = False) -> Path:
@@ -187,11 +197,15 @@ def _drop_expect_header(request, **_) -> None:  # None: ответ before-send �
     request.headers.pop("Expect", None)
 
 
-def duckdb_connect(endpoint: Endpoint):
-    """Соединение DuckDB с httpfs и секретом S3 этого эндпоинта."""
+def duckdb_connect(endpoint: Endpoint, writes: bool = False):
+    """Соединение DuckDB с httpfs и секретом S3 этого эндпоинта. writes — шаг пишет в S3: о запросах
+    DuckDB лекция узнаёт после, поэтому журнал проверяется заранее (не записать — ничего не пишем)."""
     import certifi
     import duckdb
     import duckdb_extension_httpfs  # httpfs из колеса: без INSTALL из интернета (duckdb/duckdb#3315)
+
+    if writes:
+        journal.ensure_writable()
 
     con = duckdb.connect()
     con.load_extension(str(next(Path(duckdb_extension_httpfs.__path__[0]).rglob("httpfs.duckdb_extension"))))
@@ -215,44 +229,99 @@ def duckdb_connect(endpoint: Endpoint):
 # ── Эндпоинт: одна строка на ошибку, дальше — следующий ─────────────────────────────────────────
 
 _results: list[tuple[str, bool, bool]] = []  # (эндпоинт, прошёл, работать с ним нельзя)
+_bugs: list[str] = []  # эндпоинты, где случилась ошибка лекции: код выхода 4
+_journal_warned: list[str] = []
 
 
 @contextmanager
 def endpoint_block(endpoint: Endpoint, seconds: float = DEADLINE) -> Iterator[None]:
     """Блок эндпоинта: заголовок, срок, и ожидаемая ошибка — одна строка ✗ вместо трассировки.
-    После сбоя и Ctrl-C отменяет свои незавершённые составные загрузки (по UploadId из wire)."""
-    console.rule(f"[bold]{endpoint.name}[/]  {endpoint.url}  ключ {failures.mask_key(endpoint.access_key)}",
-                 style="cyan")
-    failure = None
+    Неожиданная — тоже одна строка, с отчётом в файле (код выхода 4). После сбоя и Ctrl-C
+    отменяет свои незавершённые составные загрузки (по UploadId из wire)."""
+    console.rule(Text.assemble((endpoint.name, "bold"), f"  {endpoint.url}  ключ "
+                               f"{failures.mask_key(endpoint.access_key)}"), style="cyan")
+    failure = bug = None
     try:
         with deadline.limit(seconds, endpoint.port) as watch:
             yield
     except (Exception, KeyboardInterrupt, deadline.Expired) as error:
-        wire.flush(stop_on_interrupt=False)  # ответы DuckDB — до объяснения: «нет Range», таймауты
-        expired = watch.seconds if watch.expired else None
-        if deadline.interrupted():  # DuckDB превращает Ctrl-C в RuntimeError («Query interrupted»)
-            failure = failures.Failure("прервано", "Ctrl-C")
-        else:
-            failure = failures.explain(error, endpoint, expired, wire.seen(endpoint))
-        if failure is None:
-            raise  # не сетевая и не S3-ошибка: это ошибка в лекции, трассировка нужна
+        failure, bug = _outcome(error, endpoint, watch)
     finally:
-        wire.flush(stop_on_interrupt=False)  # Ctrl-C здесь не теряется: его проверяют ниже
-        wire.forget_duckdb()
-    leftovers = [] if failure else wire.abandoned_uploads(endpoint)
-    uploads = wire.own_uploads(endpoint) + leftovers
-    # После истёкшего срока на отмену — 2 с: сервер уже показал, что медлит; остаток отменит следующий запуск.
-    patience = 2 if failure and failure.code == "таймаут" else READ_TIMEOUT
-    aborted = wire.abort_uploads(endpoint, uploads, boto3_client(endpoint), patience) if uploads else []
-    for bucket, name in aborted if leftovers else []:
-        warn(f"отменена незавершённая загрузка прошлого запуска: {bucket}/{name}")
+        try:
+            wire.flush(stop_on_interrupt=False)  # Ctrl-C здесь не теряется: его проверяют ниже
+            wire.forget_duckdb()
+        except journal.Unavailable as problem:
+            failure = failure or failures.Failure("журнал", str(problem))
+    aborted, leftovers = _abort_uploads(endpoint, failure)
+    for upload in aborted if leftovers else []:
+        warn(f"отменена незавершённая загрузка прошлого запуска: {upload.bucket}/{upload.key}")
     tail = f"; незавершённых загрузок отменено: {len(aborted)}" if failure and aborted else ""
     if deadline.interrupted():
         fail(f"{endpoint.name}: прервано (Ctrl-C){tail}")
         raise SystemExit(deadline.INTERRUPTED)
-    if failure:
+    if failure and failure.code == "журнал":  # писать в S3 без журнала нельзя: остановиться, как при настройке
+        config_error(failure.explanation)
+    if bug:
+        fail(f"{endpoint.name}: {bug}{tail}")
+        _bugs.append(endpoint.name)
+    elif failure:
         fail(f"{endpoint.name}: {failures.describe(failure, endpoint)}{tail}")
-    _results.append((endpoint.name, failure is None, bool(failure) and failure.code in failures.UNUSABLE))
+    _results.append((endpoint.name, failure is None and bug is None,
+                     bool(failure) and failure.code in failures.UNUSABLE))
+
+
+def _outcome(error: BaseException, endpoint: Endpoint, watch) -> tuple[failures.Failure | None, str | None]:
+    """(ожидаемый сбой, строка об ошибке лекции) — одно из двух."""
+    try:
+        wire.flush(stop_on_interrupt=False)  # ответы DuckDB — до объяснения: «нет Range», таймауты
+    except journal.Unavailable as problem:
+        return failures.Failure("журнал", str(problem)), None
+    if isinstance(error, journal.Unavailable):
+        return failures.Failure("журнал", str(error)), None
+    expired = watch.seconds if watch.expired else None
+    if deadline.interrupted():  # DuckDB превращает Ctrl-C в RuntimeError («Query interrupted»)
+        return failures.Failure("прервано", "Ctrl-C"), None
+    failure = failures.explain(error, endpoint, expired, wire.seen(endpoint))
+    if failure is not None:
+        return failure, None
+    return None, unexpected(error, endpoint)
+
+
+def unexpected(error: BaseException, endpoint: Endpoint | None = None) -> str:
+    """Ошибка лекции: отчёт в файл, строка для зала (с --debug — и трассировка)."""
+    def masked(text: str) -> str:
+        for item in {*_known, *([endpoint] if endpoint else [])}:
+            text = mask_secrets(text, item)
+        return text
+
+    if DEBUG:
+        import traceback
+
+        console.print(Text(masked("".join(traceback.format_exception(error))), style="red"))
+    path = report.write(error, sys.argv[0], endpoint, masked)
+    return report.line(error, path, masked)
+
+
+def _abort_uploads(endpoint: Endpoint, failure) -> tuple[list, list]:
+    """Отменить незавершённые загрузки этого процесса, а если блок прошёл — и брошенные прошлыми запусками.
+    Журнал не прочитать — загрузки прошлых запусков подождут (строка «!» — один раз)."""
+    leftovers = []
+    if not failure:
+        try:
+            leftovers = wire.abandoned_uploads(endpoint)
+        except journal.Unavailable as problem:
+            if not _journal_warned:
+                _journal_warned.append(str(problem))
+                warn(str(problem))
+    uploads = wire.own_uploads(endpoint) + leftovers
+    if not uploads:
+        return [], leftovers
+    # После истёкшего срока на отмену — 2 с: сервер уже показал, что медлит; остаток отменит следующий запуск.
+    patience = 2 if failure and failure.code == "таймаут" else READ_TIMEOUT
+    try:
+        return wire.abort_uploads(endpoint, uploads, boto3_client(endpoint), patience), leftovers
+    except journal.Unavailable:
+        return [], leftovers
 
 
 @contextmanager
@@ -285,11 +354,40 @@ def mask_secrets(text: str, endpoint: Endpoint) -> str:
 
 def summary() -> int:
     """Итог шага. Код выхода: 0 — все эндпоинты прошли, 1 — хотя бы один нет,
-    3 — ни с одним работать нельзя: нет связи, ключи или TLS (лекцию вести не на чем)."""
+    3 — ни с одним работать нельзя: нет связи, ключи или TLS (лекцию вести не на чем),
+    4 — ошибка самой лекции (строка с путём к отчёту уже напечатана)."""
     failed = [name for name, good, _ in _results if not good]
     total = plural(len(_results), "эндпоинта", "эндпоинтов", "эндпоинтов")
     if not failed:
         console.print(f"\n[bold green]{len(_results)} из {total}: ОК[/]")
         return 0
-    console.print(f"\n[bold red]{len(_results) - len(failed)} из {total}: ОК[/] (ошибки: {', '.join(failed)})")
+    console.print(Text.assemble((f"\n{len(_results) - len(failed)} из {total}: ОК", "bold red"),
+                                f" (ошибки: {', '.join(failed)})"))
+    if _bugs:
+        return report.BUG
     return 3 if all(unreachable for _, _, unreachable in _results) else 1
+
+
+def run(main: Callable[[], int]) -> int:
+    """Весь скрипт под одной защитой: Ctrl-C где угодно — «прервано» и код 130, ошибка лекции вне
+    эндпоинта — одна строка с отчётом и код 4. После main поздний Ctrl-C уже ничего не меняет:
+    итог шага — его собственный."""
+    try:
+        code = main()
+    except KeyboardInterrupt:
+        code = _interrupted()
+    except Exception as error:  # noqa: BLE001 — ошибка лекции: строка и отчёт, а не трассировка
+        try:
+            fail(unexpected(error))
+        except KeyboardInterrupt:
+            pass
+        code = report.BUG
+    deadline.finished()
+    return code
+
+
+def _interrupted() -> int:
+    deadline.finished()
+    sys.stdout.write("\n✗ прервано (Ctrl-C)\n")
+    sys.stdout.flush()
+    return deadline.INTERRUPTED

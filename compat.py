@@ -134,7 +134,7 @@ class Run:
 
     @cached_property
     def duckdb(self):
-        con = common.duckdb_connect(self.endpoint)
+        con = common.duckdb_connect(self.endpoint, writes=True)
         con.execute("SET enable_external_file_cache = false")  # каждое чтение — запрос к S3
         return con
 
@@ -864,4 +864,4 @@ def main() -> int:
 
 
 if __name__ == "__main__":
-    raise SystemExit(main())
+    raise SystemExit(common.run(main))

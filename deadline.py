@@ -40,6 +40,13 @@ def also_interrupt(callback) -> None:
     _state.interrupt = callback
 
 
+def finished() -> None:
+    """Скрипт закончил: поздний Ctrl-C не меняет его итог и не убивает процесс, пока Python завершается."""
+    _state.inside = False
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
 def _on_sigint(signum, frame) -> None:
     # Следующие Ctrl-C шаг пропускает мимо: он уже останавливается и убирает за собой. SIG_IGN, а не
     # обработчик: при завершении Python возвращает обработчикам действие по умолчанию, и поздний Ctrl-C убил бы процесс.

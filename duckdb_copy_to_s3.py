@@ -19,7 +19,7 @@ def main() -> int:
     common.header("DuckDB: CSV → Parquet в S3")
     for endpoint in common.endpoints():
         with common.endpoint_block(endpoint):
-            con = common.duckdb_connect(endpoint)
+            con = common.duckdb_connect(endpoint, writes=True)  # пишет: журнал проверен заранее
             target = f"s3://{endpoint.derived('duckdb')}"
             parquet = common.literal(f"{target}/titanic.parquet")
             by_class = common.literal(f"{target}/titanic_by_class")
@@ -46,4 +46,4 @@ def main() -> int:
 
 
 if __name__ == "__main__":
-    raise SystemExit(main())
+    raise SystemExit(common.run(main))

@@ -29,7 +29,7 @@ def main() -> int:
     common.header(f"DuckDB: выборочный запрос к Parquet в S3 ({common.plural(rows, *ROWS)})")
     for endpoint in common.endpoints():
         with common.endpoint_block(endpoint, seconds=common.DEADLINE + rows / 50_000):
-            con = common.duckdb_connect(endpoint)
+            con = common.duckdb_connect(endpoint, writes=True)
             s3 = common.boto3_client(endpoint)
             bucket, key = endpoint.derived("duckdb"), f"pushdown/events-{rows}.parquet"
             url = f"s3://{bucket}/{key}"
@@ -62,4 +62,4 @@ def main() -> int:
 
 
 if __name__ == "__main__":
-    raise SystemExit(main())
+    raise SystemExit(common.run(main))

@@ -49,4 +49,4 @@ PASSENGERS = ("пассажир", "пассажира", "пассажиров")
 ROWS = ("строка", "строки", "строк")
 
 if __name__ == "__main__":
-    raise SystemExit(main())
+    raise SystemExit(common.run(main))

@@ -9,6 +9,7 @@ Ctrl-C достаётся шагу (он отменит свои загрузк�
 продолжить. Если ни один эндпоинт не отвечает, лекция останавливается с подсказкой.
 
 Запуск: poetry run python run_demo.py [--no-pause] [--from N] [--only N] [--extras] [--cluster] [--trace]
+        [--debug]
 """
 
 import common
@@ -55,8 +56,9 @@ CLUSTER = ("cluster", "cluster_demo.py", "Надёжность: кластер �
 
 EMBEDDED_BUCKET = "lecture"
 UNREACHABLE = 3  # код выхода шага: ни с одним эндпоинтом работать нельзя (нет связи, ключи, TLS)
+BUG = 4  # код выхода шага: ошибка самой лекции (строка с путём к отчёту)
 STATUS = {0: "[green]✓ ОК[/]", 1: "[red]✗ ошибки[/]", 2: "[red]✗ настройка[/]",
-          UNREACHABLE: "[red]✗ нет связи[/]", 130: "[red]✗ прервано[/]"}
+          UNREACHABLE: "[red]✗ нет связи[/]", BUG: "[red]✗ ошибка лекции[/]", 130: "[red]✗ прервано[/]"}
 
 
 def start_embedded_s3() -> dict[str, str]:
@@ -142,6 +144,7 @@ def main() -> int:
     parser.add_argument("--extras", action="store_true", help="после двенадцати шагов — дополнительные (13+)")
     parser.add_argument("--cluster", action="store_true", help="в конце — кластер Ceph теряет узел")
     parser.add_argument("--trace", action="store_true", help="шаги печатают каждый HTTP-запрос")
+    parser.add_argument("--debug", action="store_true", help="ошибка лекции — ещё и с трассировкой")
     args = parser.parse_args()
     steps = choose(args)
     # Лектору — обычный Ctrl-C (KeyboardInterrupt в паузе между шагами); обработчик шагов из common ему не нужен.
@@ -161,7 +164,8 @@ def main() -> int:
             return 1
     pause = sys.stdin.isatty() and not args.no_pause
     trace = args.trace or common.TRACE  # common, импортируясь, уже забрал --trace из sys.argv
-    extra = ["--trace"] if trace else []
+    debug = args.debug or common.DEBUG  # и --debug common уже забрал
+    extra = (["--trace"] if trace else []) + (["--debug"] if debug else [])
 
     results, stopped = [], False
     for number, script, title in steps:
@@ -169,7 +173,7 @@ def main() -> int:
         try:  # Ctrl-C между шагами или в паузе — тоже остановка лекции, а не трассировка
             heading = "Надёжность" if number == CLUSTER[0] else f"Шаг {number}"
             common.console.rule(f"[bold magenta]{heading}. {title}[/]", style="magenta")
-            common.console.print(f"[bold]$ python {script}{' --trace' if trace else ''}[/]")
+            common.console.print(f"[bold]$ python {' '.join([script, *extra])}[/]")
             if pause:
                 input("Enter — запустить шаг ")
             started = time.perf_counter()
@@ -203,8 +207,10 @@ def main() -> int:
                     f"python run_demo.py --from {last}")
     if code in (2, UNREACHABLE, 130):
         return code
+    if any(result[2] == BUG for result in results):
+        return BUG
     return 1 if any(result[2] for result in results) else 0
 
 
 if __name__ == "__main__":
-    raise SystemExit(main())
+    raise SystemExit(common.run(main))

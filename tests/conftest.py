@@ -244,3 +244,17 @@ def fresh_bucket(servers):
     s3, bucket = server.client(), unique_bucket()
     s3.create_bucket(Bucket=bucket)
     return server, s3, bucket
+
+
+def journal_path(home: Path) -> Path:
+    """Журнал лекции пользователя с HOME=home (base_env): ~/.local/state/s3-lecture/journal.sqlite."""
+    return home / ".local" / "state" / "s3-lecture" / "journal.sqlite"
+
+
+def read_journal(home: Path) -> list[dict]:
+    """Записи журнала лекции — прочитанные самим тестом через sqlite3, не кодом лекции."""
+    import sqlite3
+
+    with sqlite3.connect(journal_path(home)) as connection:
+        connection.row_factory = sqlite3.Row
+        return [dict(row) for row in connection.execute("SELECT * FROM writes ORDER BY id")]

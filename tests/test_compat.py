@@ -8,7 +8,6 @@ S3_LECTURE_UPDATE_COMPAT=1 poetry run pytest -m compat
 from __future__ import annotations
 
 import difflib
-import json
 import os
 import re
 import signal
@@ -17,7 +16,7 @@ import sys
 import time
 
 import pytest
-from conftest import ROOT, base_env, lecture_env, run_step, unique_bucket
+from conftest import ROOT, base_env, lecture_env, read_journal, run_step, unique_bucket
 from faults import FaultProxy, HungServer, any_of, hang, no_range, ok_without_effect, only_user_agent, status, when
 
 OPERATIONS = ["ListBuckets", "CreateBucket", "PutObject", "HeadObject", "ListObjectsV2, «/»", "GetObject, Range",
@@ -90,7 +89,7 @@ def test_matrix_on_two_moto_endpoints_cleans_up_exactly_its_own(moto_servers, tm
     assert tables[0] == tables[1]  # без времени и случайных имён
 
     # Журнал записанного согласен: уборке лекции убирать после матрицы нечего.
-    journal = [json.loads(line) for line in (tmp_path / ".s3-lecture" / "journal.jsonl").read_text().splitlines()]
+    journal = read_journal(tmp_path)
     assert {entry["bucket"] for entry in journal} == {f"{bucket}-compat" for bucket in buckets}
     assert any(entry["op"] == "object" and entry["version"] for entry in journal)  # версии записаны с VersionId
     cleanup = run_step("cleanup.py", env, tmp_path)
