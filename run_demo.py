@@ -94,21 +94,25 @@ def run(script: str, env: dict, extra: list[str], quiet: bool = False) -> int:
     шаг сам отменит свои загрузки и выйдет с кодом 130. Второй сигнал шаг пропустит мимо.
     Шаг стартует с Ctrl-C «мимо» (SIG_IGN наследуется) и сам ставит обработчик первым импортом:
     сигнал в первые миллисекунды запуска не превратится в трассировку. Был Ctrl-C — лекция стоит."""
-    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    interrupted, started = [], []
+
+    def forward(signum, frame):  # Ctrl-C, пришедший и во время запуска шага, не теряется
+        interrupted.append(True)
+        for process in started:
+            process.send_signal(signal.SIGINT)
+
+    previous = signal.signal(signal.SIGINT, forward)
     try:
         process = subprocess.Popen([sys.executable, str(common.ROOT / script), *extra], env=env,
                                    stdout=subprocess.DEVNULL if quiet else None,
-                                   stderr=subprocess.DEVNULL if quiet else None)
+                                   stderr=subprocess.DEVNULL if quiet else None,
+                                   preexec_fn=_ignore_sigint if os.name == "posix" else None)
     except BaseException:
         signal.signal(signal.SIGINT, previous)
         raise
-    interrupted = []
-
-    def forward(signum, frame):
-        interrupted.append(True)
+    started.append(process)
+    if interrupted:  # сигнал пришёл, пока шаг запускался
         process.send_signal(signal.SIGINT)
-
-    signal.signal(signal.SIGINT, forward)
     try:
         code = process.wait()
     finally:
@@ -116,6 +120,11 @@ def run(script: str, env: dict, extra: list[str], quiet: bool = False) -> int:
     if interrupted and code == 0:  # Ctrl-C, когда шаг уже закончил: шаг прошёл, а лекция стоит
         raise Finished
     return 130 if interrupted else code
+
+
+def _ignore_sigint() -> None:
+    """В дочернем процессе до exec: шаг стартует с Ctrl-C «мимо», пока его обработчик не встал."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
 class Finished(KeyboardInterrupt):

@@ -143,20 +143,25 @@ def test_a_missing_feature_is_a_warning_not_a_failure(good_and, moto_servers, tm
     assert "2 из 2 эндпоинтов: ОК" in result.stdout
 
 
-def test_a_bug_in_the_lecture_still_shows_its_traceback(tmp_path, moto_servers):
-    """Ошибка программиста — не «ожидаемый сбой»: guard не прячет её за строкой ✗."""
+def test_a_bug_in_the_lecture_is_one_line_with_a_report_and_exit_4(tmp_path, moto_servers):
+    """Ошибка программиста — не «ожидаемый сбой»: не строка ✗ провайдера, а «ошибка лекции» с отчётом, код 4
+    (раньше — трассировка на экране и код 1)."""
     script = tmp_path / "buggy_step.py"
     script.write_text(f"import sys\nsys.path.insert(0, {str(ROOT)!r})\nimport common\n"
                       "for endpoint in common.endpoints():\n"
                         "    with common.endpoint_block(endpoint):\n"
                         "        common.boto3_client(endpoint).list_buckets()\n"
-                        "        {}['VersionId']\n")
+                        "        {}['VersionId']\n"
+                      "raise SystemExit(common.summary())\n")
     env = base_env(tmp_path)
     env.update(moto_servers[0].endpoint_env("first", unique_bucket()), S3_ENDPOINTS="first")
     result = subprocess.run([sys.executable, str(script)], env=env, cwd=tmp_path, capture_output=True, text=True,
                             timeout=60)
-    assert result.returncode == 1
-    assert "Traceback" in result.stderr and "KeyError: 'VersionId'" in result.stderr
+    assert result.returncode == 4
+    assert "Traceback" not in result.stdout + result.stderr
+    assert "✗ first: ошибка лекции — KeyError (buggy_step): 'VersionId'" in result.stdout
+    report = next((tmp_path / ".local" / "state" / "s3-lecture" / "reports").glob("*.txt"))
+    assert "KeyError: 'VersionId'" in report.read_text()
 
 
 # ── Ключи и права ─────────────────────────────────────────────────────────────────────────────────

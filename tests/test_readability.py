@@ -170,7 +170,7 @@ def test_one_sdk_call_per_line(script):
 # Рамка слайда — одна у всех шагов — и слова для зала (числа, размеры, даты): не обёртки над S3.
 FRAME = {"endpoints", "endpoint_block", "boto3_client", "minio_client", "duckdb_connect", "storage_options", "header",
          "summary", "location", "human_size", "number", "plural", "short_etag", "moment", "pairs", "user_metadata",
-         "mask_secrets", "literal"}
+         "mask_secrets", "literal", "run"}
 # Запрос к S3 обычным HTTP-клиентом — тоже вызов S3 (шаги 14, 18, 19 о том, что S3 — это HTTP).
 HTTP_REQUESTS = {"plain_http"}
 

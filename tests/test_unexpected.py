@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 from conftest import ROOT, lecture_env, run_step
-from faults import FaultProxy, slow, when
+from faults import FaultProxy, hang, slow, when
 
 # Шаг запускается как обычно, но одна функция лекции заменена ошибкой — так тест вызывает «баг лекции»,
 # не трогая ни одного S3-клиента.
@@ -127,3 +127,23 @@ def test_ctrl_c_at_spread_moments_of_steps_8_11_15_never_shows_a_traceback(moto_
                 assert process.returncode in (0, 130), where  # итог шага или «прервано», не смерть от сигнала
                 if process.returncode == 130:
                     assert "прервано (Ctrl-C)" in output, where
+
+
+@pytest.mark.slow
+def test_ctrl_c_while_a_stalled_duckdb_request_times_out(moto_servers, tmp_path):
+    """Раньше: сигнал, пришедший, пока обрабатывался IOException таймаута DuckDB, давал KeyboardInterrupt внутри
+    contextlib.__exit__ — две трассировки перед «прервано». Моменты — вокруг http_timeout (4 с)."""
+    env, _ = lecture_env(tmp_path, moto_servers)
+    env["S3_ENDPOINTS"] = "first"
+    assert run_step("create_bucket.py", env, tmp_path).returncode == 0
+    with FaultProxy.for_server(moto_servers[0], rule=when(hang(), method="PUT")) as proxy:
+        env = dict(env, FIRST_ENDPOINT_URL=proxy.url)
+        for at in (3.8, 4.0, 4.1, 4.2, 4.4):
+            process = start("duckdb_copy_to_s3.py", env, tmp_path)
+            output = process.stdout.read(1)
+            time.sleep(at)
+            if process.poll() is None:
+                os.killpg(process.pid, signal.SIGINT)
+            output += process.communicate(timeout=120)[0]
+            assert "Traceback" not in output, (at, output)
+            assert process.returncode in (1, 130), (at, output)
