@@ -166,6 +166,13 @@ class Cut(Fault):
 
 
 @dataclass(frozen=True)
+class Garbage(Fault):
+    """Прочитать запрос, ответить байтами data вместо HTTP и закрыть соединение — как порт, где не HTTP
+    (SSH, база данных): garbage(b"SSH-2.0-OpenSSH_9.6\\r\\n")."""
+    data: bytes
+
+
+@dataclass(frozen=True)
 class NoRange(Fault):
     """Переслать без заголовка Range — как сервер без поддержки Range (200 и всё тело)."""
 
@@ -230,6 +237,10 @@ def hang() -> Hang:
 
 def cut(after: int | None = None) -> Cut:
     return Cut(after)
+
+
+def garbage(data: bytes) -> Garbage:
+    return Garbage(bytes(data))
 
 
 def no_range() -> NoRange:
@@ -704,10 +715,12 @@ class FaultProxy(_Listener):
             lines, problem = self._without_range(request, head)
             if problem:
                 fault = status(502, "FaultProxyError", message=problem)
-        if isinstance(fault, Cut) and fault.after is None:
+        if isinstance(fault, (Cut, Garbage)) and getattr(fault, "after", None) is None:
             for _ in _body(reader, framing):
                 pass
             self._record(request, None, fault)
+            if isinstance(fault, Garbage):
+                self._send(client, fault.data)
             return False
         if isinstance(fault, (Status, OkWithoutEffect)):
             for _ in _body(reader, framing):
@@ -756,6 +769,8 @@ class FaultProxy(_Listener):
                 content_type = "text/html; charset=utf-8"
         lines = [f"HTTP/1.1 {code} {_phrase(code)}", f"Date: {formatdate(usegmt=True)}", "Server: FaultProxy",
                  f"x-amz-request-id: {request_id}", f"Content-Length: {len(body)}"]
+        if any(name.lower() == "date" for name, _ in extra):  # часы «сервера» задаёт тест
+            del lines[1]
         if content_type:
             lines.append(f"Content-Type: {content_type}")
         lines += [f"{name}: {value}" for name, value in extra]

@@ -32,6 +32,7 @@ from faults import (
     drip,
     every,
     first,
+    garbage,
     gzipped,
     hang,
     no_range,
@@ -375,6 +376,18 @@ def test_cut_after_n_bytes_breaks_the_download(proxy, bucket):
     with pytest.raises(ResponseStreamingError):
         body.read()
     assert 64 * 1024 < proxy.downstream < MiB
+
+
+def test_garbage_answers_with_bytes_that_are_not_http(proxy, bucket):
+    proxy.rule = when(garbage(b"SSH-2.0-OpenSSH_9.6\r\n"), method="GET")
+    sock = raw_request(proxy, "GET", f"/{bucket}?list-type=2")
+    received = b""
+    while data := sock.recv(1024):
+        received += data
+    sock.close()
+    assert received == b"SSH-2.0-OpenSSH_9.6\r\n"  # и соединение закрыто
+    assert proxy.log == [Exchange("GET", f"/{bucket}", "list-type=2", None, garbage(b"SSH-2.0-OpenSSH_9.6\r\n"))]
+    assert proxy.upstream_connections == 0
 
 
 # ── Range ───────────────────────────────────────────────────────────────────────────────────────────
