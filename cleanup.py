@@ -18,6 +18,8 @@ import common
 
 import argparse
 
+from rich.text import Text
+
 import wire
 
 
@@ -137,7 +139,8 @@ def main() -> int:
             for line in kept:
                 common.warn(line)
     if not args.yes and planned:
-        common.note("\nПробный запуск: ничего не удалено. Удалить: [bold]python cleanup.py --yes[/]")
+        common.note(Text.assemble("\nПробный запуск: ничего не удалено. Удалить: ",
+                                  ("python cleanup.py --yes", "bold")))
     return common.summary()
 
 

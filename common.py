@@ -25,7 +25,7 @@ import settings
 import wire
 
 # Вывод и слова для зала живут рядом, шаги зовут их через common: common.table, common.plural…
-from screen import check, compare, console, fail, header, note, ok, pairs, progress, table, user_metadata, warn  # noqa: F401
+from screen import check, compare, console, fail, header, note, ok, pairs, progress, styled, table, user_metadata, warn  # noqa: F401
 from words import count, human_size, moment, number, plural, short_etag  # noqa: F401
 
 ROOT = settings.ROOT
@@ -77,7 +77,7 @@ class Endpoint:
 
 
 def config_error(message: str) -> None:
-    console.print(f"[bold red]Ошибка настройки:[/] {message}")
+    console.print(Text.assemble(("Ошибка настройки:", "bold red"), " ", message))  # путь и имена — как есть
     raise SystemExit(2)
 
 
