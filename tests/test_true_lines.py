@@ -38,18 +38,35 @@ def true_line(result, endpoint: str, expected: str) -> str:
 
 
 @pytest.fixture(scope="module")
-def prepared(servers_of, tmp_path_factory):
-    """Бакеты и данные лекции на moto: «good» — напрямую, «broken» (адрес задаёт тест) — тот же сервер."""
-    tmp_path = tmp_path_factory.mktemp("true-lines")
-    server = servers_of("moto")[0]
-    env = base_env(tmp_path)
-    bucket = unique_bucket()
-    server.client().create_bucket(Bucket=bucket)
-    env.update(server.endpoint_env("good", bucket), S3_ENDPOINTS="good", TITANIC_CSV=str(DATA))
-    for script in PREPARE:
-        assert run_step(script, env, tmp_path).returncode == 0, script
-    env.update(server.endpoint_env("broken", bucket), S3_ENDPOINTS="broken,good")
-    return server, env, bucket
+def prepared_on(servers_of, tmp_path_factory):
+    """Бакеты и данные лекции на сервере вида kind: «good» — напрямую, «broken» (адрес задаёт тест) —
+    тот же сервер и бакет через FaultProxy."""
+    done = {}
+
+    def get(kind: str):
+        if kind not in done:
+            tmp_path = tmp_path_factory.mktemp(f"true-lines-{kind}")
+            server = servers_of(kind)[0]
+            env = base_env(tmp_path)
+            bucket = unique_bucket()
+            server.client().create_bucket(Bucket=bucket)
+            env.update(server.endpoint_env("good", bucket), S3_ENDPOINTS="good", TITANIC_CSV=str(DATA))
+            for script in PREPARE:
+                assert run_step(script, env, tmp_path).returncode == 0, script
+            env.update(server.endpoint_env("broken", bucket), S3_ENDPOINTS="broken,good")
+            done[kind] = server, env, bucket
+        return done[kind]
+    return get
+
+
+@pytest.fixture
+def prepared(prepared_on):
+    """Там, где вид сервера не важен (ответ целиком делает прокси), — moto."""
+    return prepared_on("moto")
+
+
+# Тело ответа — от сервера (прокси его только портит): Ceph отвечает своим XML и своими заголовками.
+KINDS = ["moto", "ceph-http", "ceph-tls"]
 
 
 def through(prepared, rule, script: str, tmp_path, **extra):
@@ -123,10 +140,12 @@ def test_empty_200_to_a_listing_is_not_s3(prepared, tmp_path, script):
 
 
 @pytest.mark.parametrize("fault", [truncated(60), gzipped()], ids=["truncated", "gzip"])
-@pytest.mark.parametrize("script", ["list_bucket.py", "list_objects.py", "plain_http.py", "cleanup.py"])
-def test_broken_xml_in_200_is_not_a_500(prepared, tmp_path, script, fault):
+@pytest.mark.parametrize(("kind", "script"), [
+    *(("moto", script) for script in ("list_bucket.py", "list_objects.py", "plain_http.py", "cleanup.py")),
+    ("ceph-http", "list_objects.py"), ("ceph-tls", "list_objects.py")])
+def test_broken_xml_in_200_is_not_a_500(prepared_on, tmp_path, kind, script, fault):
     """Раньше: «HTTP 500 — сервер не справился», хотя сервер ответил 200."""
-    result = through(prepared, when(fault, method="GET"), script, tmp_path)
+    result = through(prepared_on(kind), when(fault, method="GET"), script, tmp_path)
     assert_good_went_on(result)
     line = true_line(result, "broken", UNPARSED)
     assert "HTTP 500" not in line
@@ -134,11 +153,12 @@ def test_broken_xml_in_200_is_not_a_500(prepared, tmp_path, script, fault):
 
 # ── 4–5. DuckDB и pandas: тело короче Range, чужой файл, не Parquet ─────────────────────────────
 
+@pytest.mark.parametrize("kind", KINDS)
 @pytest.mark.parametrize("fault", [truncated(0), truncated(10), gzipped()], ids=["empty", "truncated", "gzip"])
-def test_duckdb_given_less_than_its_range(prepared, tmp_path, fault):
+def test_duckdb_given_less_than_its_range(prepared_on, tmp_path, kind, fault):
     """Раньше: AttributeError: 'HTTPException' object has no attribute 'status_code' — из failures._answer."""
     rule = only_user_agent("duckdb", when(fault, method="GET"))
-    result = through(prepared, rule, "duckdb_read_from_s3.py", tmp_path)
+    result = through(prepared_on(kind), rule, "duckdb_read_from_s3.py", tmp_path)
     assert_good_went_on(result)
     true_line(result, "broken", UNPARSED)
 
@@ -158,11 +178,12 @@ def test_a_foreign_file_in_the_parquet_set_is_named(servers, tmp_path):
     assert "1 из 2 эндпоинтов: ОК" in result.stdout and "строк из 3 файлов" in result.stdout
 
 
-def test_gzipped_parquet_through_pandas_is_not_parquet(prepared, tmp_path):
+@pytest.mark.parametrize("kind", KINDS)
+def test_gzipped_parquet_through_pandas_is_not_parquet(prepared_on, tmp_path, kind):
     """Раньше: pyarrow.lib.ArrowInvalid: Parquet magic bytes not found — с трассировкой."""
-    _, _, bucket = prepared
+    _, _, bucket = prepared_on(kind)
     rule = only_user_agent("aiobotocore", when(gzipped(), method="GET"))
-    result = through(prepared, rule, "pandas_dataframe_from_s3.py", tmp_path)
+    result = through(prepared_on(kind), rule, "pandas_dataframe_from_s3.py", tmp_path)
     assert_good_went_on(result)
     true_line(result, "broken", f"не Parquet — чужой объект в наборе? {bucket}-pandas/titanic.parquet")
 
