@@ -18,7 +18,7 @@ import common
 
 import argparse
 
-from rich.markup import escape
+from rich.text import Text
 
 import wire
 from lecture import journal
@@ -126,7 +126,7 @@ def main() -> int:
     parser.add_argument("--yes", action="store_true", help="удалить (без флага — только показать)")
     args = parser.parse_args()
     common.header("Уборка: " + ("удаляю записанное лекцией" if args.yes else "пробный запуск, ничего не удаляю"))
-    common.note(escape(f"Журнал лекции: {journal.path()}"))
+    common.note(f"Журнал лекции: {journal.path()}")
     planned = 0
     for endpoint in common.endpoints():
         with common.endpoint_block(endpoint):
@@ -137,8 +137,8 @@ def main() -> int:
             if not steps:
                 common.note("лекция здесь ничего не оставила: удалять нечего")
             for other in journal.other_addresses(endpoint) if not steps else []:
-                common.note(escape(f"  в журнале есть записи этого ключа для {other}: если это тот же "
-                                   f"сервер, запустите уборку с {endpoint.prefix}_ENDPOINT_URL={other}"))
+                common.note(f"  в журнале есть записи этого ключа для {other}: если это тот же "
+                            f"сервер, запустите уборку с {endpoint.prefix}_ENDPOINT_URL={other}")
             else:
                 common.table(f"{endpoint.name}: " + ("удалено" if args.yes else "будет удалено"),
                              ["Ключ", "Что", "Бакет"],
@@ -156,7 +156,8 @@ def main() -> int:
             for line in kept:
                 common.warn(line)
     if not args.yes and planned:
-        common.note("\nПробный запуск: ничего не удалено. Удалить: [bold]python cleanup.py --yes[/]")
+        common.note(Text.assemble("\nПробный запуск: ничего не удалено. Удалить: ",
+                                  ("python cleanup.py --yes", "bold")))
     return common.summary()
 
 

@@ -26,7 +26,7 @@ import wire
 from lecture import journal, report
 
 # Вывод и слова для зала живут рядом, шаги зовут их через common: common.table, common.plural…
-from screen import check, compare, console, fail, header, note, ok, pairs, progress, table, user_metadata, warn  # noqa: F401
+from screen import check, compare, console, fail, header, note, ok, pairs, progress, styled, table, user_metadata, warn  # noqa: F401
 from words import count, human_size, moment, number, plural, short_etag  # noqa: F401
 
 ROOT = settings.ROOT
@@ -85,7 +85,7 @@ _known: list[Endpoint] = []
 
 
 def config_error(message: str) -> None:
-    console.print(f"[bold red]Ошибка настройки:[/] {message}")
+    console.print(Text.assemble(("Ошибка настройки:", "bold red"), " ", message))  # путь и имена — как есть
     raise SystemExit(2)
 
 
@@ -135,6 +135,7 @@ def boto3_client(endpoint: Endpoint):
         # SigV4: ссылки с подписью v2 подписывают Content-Type и ломаются у простого HTTP-клиента.
         config=Config(signature_version="s3v4", **_botocore_config(endpoint)),
     )
+    s3_answers_only(client.meta.events)
     wire.observe_botocore(client.meta.events, endpoint, "boto3")
     return client
 
@@ -178,6 +179,7 @@ def storage_options(endpoint: Endpoint) -> dict:
     # aiohttp ждёт «100 Continue» без всякого таймаута: запись на зависший сервер висела бы вечно.
     # Заголовок Expect не подписан (SigV4 его пропускает), поэтому его можно убрать перед отправкой.
     session.register("before-send.s3", _drop_expect_header)
+    s3_answers_only(session.get_component("event_emitter"))  # клиенты s3fs получат копию этих крючков
     wire.observe_botocore(session, endpoint, "s3fs")
     # Свои повторы s3fs (5 попыток с паузами) поверх повторов botocore превращают зависший
     # сервер в минуту тишины; параметра для них нет — только атрибут класса.
@@ -185,6 +187,56 @@ def storage_options(endpoint: Endpoint) -> dict:
     return {"key": endpoint.access_key, "secret": endpoint.secret_key, "endpoint_url": endpoint.url,
             "client_kwargs": {"region_name": endpoint.region, "verify": endpoint.ca_bundle or True},
             "config_kwargs": _botocore_config(endpoint), "session": session, "skip_instance_cache": True}
+
+
+# Ответ S3 на эти запросы — всегда XML-документ (пустой список — тоже <ListBucketResult>). Не здесь
+# GetBucketVersioning: пустой ответ 200 на него — сервер без версий, это «!» шага versioning.py.
+XML_ANSWERS = {"ListBuckets", "ListObjects", "ListObjectsV2", "ListObjectVersions", "ListMultipartUploads",
+               "ListParts", "CreateMultipartUpload", "CompleteMultipartUpload", "CopyObject", "UploadPartCopy",
+               "DeleteObjects", "GetObjectTagging", "GetBucketTagging", "GetBucketLocation"}
+
+
+def s3_answers_only(events) -> None:
+    """Крючки botocore (boto3 и s3fs): адрес эндпоинта один, и ответ 200 — настоящий XML S3.
+
+    Перенаправление: на 301 и 307 botocore ищет регион бакета — HEAD бакета, на который снова 307
+    (RecursionError), а у ListBuckets бакета нет вовсе (TypeError). У S3-совместимого эндпоинта
+    регионов-адресов нет: запрос помечен «уже перенаправлен», и 3xx остаётся ошибкой с Location —
+    failures называет адрес из неё.
+    Тело 200: botocore выдаёт оборванный XML за ошибку 500 и повторяет запрос, а пустое тело
+    ListBuckets разбирает как ответ без бакетов (потом KeyError: 'Buckets'). Его крючок заменён своим:
+    <Error> в ответе 200 (сбой CopyObject посреди копирования) — по-прежнему 500, а тело, которого не
+    разобрать, — failures.NotS3 до всяких повторов."""
+    from botocore.handlers import _handle_200_error
+
+    events.register_first("needs-retry.s3", _no_region_redirect)
+    events.unregister("before-parse.s3.*", _handle_200_error)
+    events.register_first("before-parse.s3.*", _xml_or_not_s3)
+
+
+def _no_region_redirect(request_dict, **_) -> None:
+    request_dict["context"].setdefault("s3_redirect", {})["redirected"] = True
+
+
+def _xml_or_not_s3(operation_model, response_dict, **_) -> None:
+    from xml.etree import ElementTree
+
+    shape = operation_model.output_shape
+    payload = shape.serialization.get("payload") if shape is not None else None
+    if response_dict["status_code"] != 200 or shape is None or operation_model.has_event_stream_output \
+            or (payload and shape.members[payload].type_name in ("blob", "string")):  # тело — данные, не XML
+        return
+    body = response_dict["body"]
+    if not body:
+        if operation_model.name in XML_ANSWERS:
+            raise failures.NotS3(f"{operation_model.name}: 200 с пустым телом")
+        return
+    try:
+        root = ElementTree.fromstring(body)
+    except ElementTree.ParseError:
+        raise failures.NotS3(f"{operation_model.name}: 200, а XML не разобрать") from None
+    if root.tag == "Error":
+        response_dict["status_code"] = 500
 
 
 def literal(value: str) -> str:

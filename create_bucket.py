@@ -23,7 +23,7 @@ def main() -> int:
                 if not existed:
                     s3.create_bucket(Bucket=name, **common.location(endpoint))  # PUT /<бакет>
                 s3.head_bucket(Bucket=name)  # 200: бакет есть и доступен этим ключам
-                rows.append([name, "уже был" if existed else "[bold green]создан[/]"])
+                rows.append([name, "уже был" if existed else common.styled("создан", "bold green")])
 
             common.table(f"{endpoint.name}: бакеты лекции", ["Бакет", "Что сделано"], rows)
             common.ok("все бакеты лекции на месте: HEAD отвечает 200")

@@ -14,7 +14,8 @@ SURVIVAL = """
     FROM read_parquet({url}) GROUP BY ALL ORDER BY ALL
 """
 BY_CLASS = """
-    SELECT Pclass, count(*) FROM read_parquet({pattern}, hive_partitioning = true)
+    SELECT Pclass, count(*), count(DISTINCT filename)
+    FROM read_parquet({pattern}, hive_partitioning = true, filename = true)
     GROUP BY ALL ORDER BY ALL
 """
 SEX = {"female": "ж", "male": "м"}
@@ -38,15 +39,18 @@ def main() -> int:
             rows = [[c, SEX.get(s, s), n, common.number(100 * rate)] for c, s, n, rate in survival]
             common.table(f"{endpoint.name}: {common.plural(total, *PASSENGERS)}, выживаемость",
                          ["Класс", "Пол", "Пассажиров", "Выжило, %"], rows)
-            parts = " + ".join(str(n) for _, n in by_class)
-            common.check(sum(n for _, n in by_class) == total,
-                         f"разбиение по классу сходится: {parts} = {common.plural(total, *ROWS)}",
+            parts = " + ".join(str(n) for _, n, _ in by_class)
+            files = sum(f for _, _, f in by_class)  # объектов под шаблоном: чужой тоже читается
+            common.check(sum(n for _, n, _ in by_class) == total,
+                         f"разбиение по классу сходится: {parts} = {common.plural(total, *ROWS)} "
+                         f"из {common.plural(files, *FILES)}",
                          "в разбиении по классу не столько строк, сколько в titanic.parquet")
     return common.summary()
 
 
 PASSENGERS = ("пассажир", "пассажира", "пассажиров")
 ROWS = ("строка", "строки", "строк")
+FILES = ("файла", "файлов", "файлов")  # «из 1 файла», «из 3 файлов»
 
 if __name__ == "__main__":
     raise SystemExit(common.run(main))

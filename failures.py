@@ -3,6 +3,7 @@
 Ошибку различаем по типу исключения каждого из четырёх клиентов (botocore, minio и urllib3,
 DuckDB, s3fs и aiohttp), по статусу HTTP и по коду S3 из ответа сервера, но никогда по словам
 в тексте сообщения: «connect» встречается и в «HTTPConnectionPool … 503».
+Слова сообщения разве что показывают: имя файла, который DuckDB или pyarrow не приняли за Parquet.
 Неизвестное исключение — это ошибка в самой лекции: classify() вернёт None, и трассировка
 останется видна.
 """
@@ -13,6 +14,8 @@ import re
 import socket
 import ssl
 import sys
+import time
+from email.utils import parsedate_to_datetime
 from typing import NamedTuple
 from urllib.parse import urlsplit
 from xml.etree import ElementTree
@@ -34,9 +37,13 @@ EXPLANATIONS = {
     "XAmzContentSHA256Mismatch": "хранилище не приняло контрольную сумму загрузки",
     "MissingContentLength": "хранилище не приняло загрузку без Content-Length (контрольные суммы boto3)",
     "RequestTimeTooSkewed": "часы компьютера расходятся с часами сервера: синхронизируйте время",
+    "часы": "компьютер и сервер расходятся на {minutes} мин (HTTP 403): синхронизируйте время",
     "не поддерживается": "сервер не поддерживает эту операцию S3",
     "сбой сервера": "сервер не справился с запросом, попробуйте позже",
     "не S3": "ответ не похож на S3 (не XML S3): проверьте {p}_ENDPOINT_URL",
+    "не разобрать": "ответ не разобрать: пусто, оборвано, сжато или не тот XML (прокси перед S3?)",
+    "перенаправление": "задайте этот адрес в {p}_ENDPOINT_URL",
+    "не Parquet": "чужой объект в наборе?",
     "нет Range": "сервер не отдаёт часть объекта (HTTP Range): Parquet читают кусками, а приходит весь",
     "таймаут": "сервер не ответил вовремя: провайдер недоступен или перегружен",
     "нет соединения": "не удалось подключиться: сервер не запущен или адрес {p}_ENDPOINT_URL неверен",
@@ -58,6 +65,11 @@ class CheckFailed(Exception):
 
 class Lacking(Exception):
     """Сервер принял запрос, но возможности S3 на деле нет (версии не ведёт, теги не хранит)."""
+
+
+class NotS3(Exception):
+    """Ответ 200 без XML, который S3 обязан прислать (пустой, оборванный, сжатый): его поднимает крючок
+    botocore из common, пока botocore не счёл такой ответ пустым списком или ошибкой 500."""
 
 
 class Failure(NamedTuple):
@@ -103,12 +115,39 @@ def _answer(error: BaseException) -> tuple[int | None, str | None] | None:
         return getattr(error.response, "status", None), error.code
     if isinstance(error, _loaded("minio.error", "ServerError")):
         return error.status_code, None
-    if isinstance(error, _loaded("duckdb", "HTTPException")):
+    # DuckDB сам отвергает ответ, которому не поверил (часть по Range не той длины): статуса у него нет.
+    if isinstance(error, _loaded("duckdb", "HTTPException")) and hasattr(error, "status_code"):
         return error.status_code, _s3_code(getattr(error, "body", None))
     return None
 
 
+def _headers(error: BaseException) -> dict[str, str]:
+    """Заголовки ответа, имена в нижнем регистре: botocore — в ResponseMetadata, minio — в ответе urllib3,
+    DuckDB — в самом исключении."""
+    response = getattr(error, "response", None)
+    if isinstance(response, dict):
+        headers = response.get("ResponseMetadata", {}).get("HTTPHeaders", {})
+    else:
+        headers = getattr(response, "headers", None) or getattr(error, "headers", None) or {}
+    return {str(name).lower(): str(value) for name, value in dict(headers).items()}
+
+
+def _skew_minutes(headers: dict[str, str]) -> int | None:
+    """На сколько минут часы сервера (заголовок Date) расходятся с нашими, если больше, чем терпит
+    подпись SigV4 (15 мин). Ответ на HEAD без тела не скажет RequestTimeTooSkewed — скажет Date."""
+    try:
+        skew = time.time() - parsedate_to_datetime(headers["date"]).timestamp()
+    except (KeyError, TypeError, ValueError):
+        return None
+    return round(abs(skew) / 60) if abs(skew) > 15 * 60 else None
+
+
 def _from_answer(status: int | None, code: str | None, error: BaseException) -> Failure:
+    headers = _headers(error)
+    if status in (301, 302, 307, 308) and (place := urlsplit(headers.get("location", "")).netloc):
+        return Failure(f"перенаправление на {place}", EXPLANATIONS["перенаправление"])
+    if status == 403 and code in (None, "AccessDenied") and (minutes := _skew_minutes(headers)):
+        return Failure("часы", EXPLANATIONS["часы"].format(minutes=minutes))
     if status in (405, 501) or code in ("NotImplemented", "MethodNotAllowed"):
         return Failure(code or f"HTTP {status}", EXPLANATIONS["не поддерживается"])
     if status and status >= 500:  # 5xx называем статусом и кодом
@@ -131,7 +170,9 @@ def _family(error: BaseException) -> str | None:
     cut = (ConnectionError, EOFError, *_loaded("http.client", "HTTPException"),
            *_loaded("botocore.exceptions", "ConnectionClosedError", "ResponseStreamingError", "IncompleteReadError"),
            *_loaded("urllib3.exceptions", "ProtocolError"),
-           *_loaded("aiohttp", "ServerDisconnectedError", "ClientPayloadError"))
+           # aiohttp (s3fs): «Bad status line» и прочий не-HTTP — как у botocore, обрыв.
+           *_loaded("aiohttp", "ServerDisconnectedError", "ClientPayloadError", "ClientConnectionError"),
+           *_loaded("aiohttp.http_exceptions", "HttpProcessingError"))
     # Порядок важен: сертификат — не «нет соединения»; отказ в соединении urllib3 — подкласс его таймаута.
     for family, types in (("не S3", not_s3), ("TLS", tls), ("нет соединения", refused), ("таймаут", timeout),
                           ("соединение оборвано", cut)):
@@ -150,6 +191,9 @@ def classify(error: BaseException, endpoint=None) -> Failure | None:
         if (answer := _answer(item)) is not None:
             return _from_answer(*answer, item)
     for item in chain:
+        if failure := _unreadable(item):
+            return failure
+    for item in chain:
         if family := _family(item):
             return Failure(family, EXPLANATIONS[family])
     if isinstance(error, _loaded("duckdb", "IOException")) and endpoint is not None:
@@ -160,6 +204,30 @@ def classify(error: BaseException, endpoint=None) -> Failure | None:
     if isinstance(error, PermissionError):
         return Failure("HTTP 403", EXPLANATIONS["HTTP 403"])
     return None
+
+
+def _unreadable(error: BaseException) -> Failure | None:
+    """Ответ пришёл, но из него не прочитать то, что обещает S3 (или Parquet)."""
+    not_parquet = (*_loaded("duckdb", "InvalidInputException"), *_loaded("pyarrow.lib", "ArrowInvalid"))
+    if isinstance(error, not_parquet):  # DuckDB и pyarrow называют файл в сообщении — его и покажем
+        named = re.search(r"'(?:s3://)?([^']+)'", str(error))
+        name = named.group(1).replace("{", "{{").replace("}", "}}") if named else ""
+        return Failure("не Parquet", f"{EXPLANATIONS['не Parquet']} {name}".strip())
+    duckdb_refused = isinstance(error, _loaded("duckdb", "HTTPException")) and not hasattr(error, "status_code")
+    # minio читает XML ответа модулем minio.xml: нет нужного элемента — ValueError оттуда (а не из проверки
+    # аргументов в minio.helpers, та — ошибка лекции).
+    minio_xml = isinstance(error, ValueError) and _raised_in(error) == "minio.xml"
+    if isinstance(error, NotS3) or duckdb_refused or minio_xml:
+        return Failure("не S3", EXPLANATIONS["не разобрать"])
+    return None
+
+
+def _raised_in(error: BaseException) -> str:
+    """Модуль, в котором исключение поднято (последний кадр трассировки)."""
+    frame, module = error.__traceback__, ""
+    while frame is not None:
+        module, frame = frame.tb_frame.f_globals.get("__name__", ""), frame.tb_next
+    return module
 
 
 def _duckdb_network(error: BaseException, endpoint) -> Failure:

@@ -57,8 +57,8 @@ CLUSTER = ("cluster", "cluster_demo.py", "Надёжность: кластер �
 EMBEDDED_BUCKET = "lecture"
 UNREACHABLE = 3  # код выхода шага: ни с одним эндпоинтом работать нельзя (нет связи, ключи, TLS)
 BUG = 4  # код выхода шага: ошибка самой лекции (строка с путём к отчёту)
-STATUS = {0: "[green]✓ ОК[/]", 1: "[red]✗ ошибки[/]", 2: "[red]✗ настройка[/]",
-          UNREACHABLE: "[red]✗ нет связи[/]", BUG: "[red]✗ ошибка лекции[/]", 130: "[red]✗ прервано[/]"}
+STATUS = {0: "✓ ОК", 1: "✗ ошибки", 2: "✗ настройка", UNREACHABLE: "✗ нет связи", BUG: "✗ ошибка лекции",
+          130: "✗ прервано"}
 
 
 def start_embedded_s3() -> dict[str, str]:
@@ -197,7 +197,8 @@ def main() -> int:
             break
 
     common.table("Итог лекции", ["Шаг", "Скрипт", "Статус", "Время, с"],
-                 [[n, s, STATUS.get(c, f"[red]✗ код {c}[/]"), common.number(t)] for n, s, c, t in results])
+                 [[n, s, common.styled(STATUS.get(c, f"✗ код {c}"), "green" if c == 0 else "red"), common.number(t)]
+                  for n, s, c, t in results])
     code, last = results[-1][2], results[-1][0]
     if stopped:
         numbers = [number for number, _, _ in steps]

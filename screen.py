@@ -2,6 +2,9 @@
 
 Шаги зовут эти функции через common (common.table, common.check…). Перед каждой строкой печатаются
 запросы DuckDB, которые к ней привели (--trace): DuckDB сам событий не шлёт, wire читает его журнал.
+
+Строка — простой текст, не разметка rich: ключ «[red]alert» или «data[/]old.csv», имя бакета, ответ
+сервера печатаются как есть. Своё оформление лекции внутри строки или ячейки — styled("создан", "bold green").
 """
 
 from collections.abc import Iterator
@@ -21,29 +24,38 @@ from words import human_size, moment, plural
 console = Console(highlight=False)
 
 
+def styled(text: str, style: str) -> Text:
+    """Оформление самой лекции: styled("создан", "bold green") — в ячейке таблицы или в строке."""
+    return Text(text, style=style)
+
+
+def _plain(text: str | Text) -> Text:
+    return text if isinstance(text, Text) else Text(str(text))
+
+
 def header(title: str) -> None:
-    console.print(f"\n[bold magenta]{title}[/]")
+    console.print(Text("\n" + title, style="bold magenta"))
 
 
-def ok(text: str) -> None:
+def ok(text: str | Text) -> None:
     wire.flush()  # сначала запросы DuckDB, которые привели к этой строке (--trace)
-    console.print(f"[bold green]✓[/] {text}")
+    console.print(Text.assemble(("✓", "bold green"), " ", _plain(text)))
 
 
-def warn(text: str) -> None:
+def warn(text: str | Text) -> None:
     """«!» — сервер чего-то не умеет: это знание о сервере, а не сбой лекции."""
     wire.flush()
-    console.print(f"[bold yellow]![/] {text}")
+    console.print(Text.assemble(("!", "bold yellow"), " ", _plain(text)))
 
 
-def note(text: str) -> None:
+def note(text: str | Text) -> None:
     """Просто сведения: без ✓, он только для проверок."""
     wire.flush()
-    console.print(text)
+    console.print(_plain(text))
 
 
-def fail(text: str) -> None:
-    console.print(f"[bold red]✗[/] {text}")
+def fail(text: str | Text) -> None:
+    console.print(Text.assemble(("✗", "bold red"), " ", _plain(text)))
 
 
 def check(condition: bool, good: str, bad: str) -> None:
@@ -59,7 +71,7 @@ def table(title: str, columns: list[str], rows: list[list]) -> None:
     console.print(Text(title, style="italic"))  # заголовок — по ширине экрана, а не таблицы: имена целиком
     cells = [[_cell(cell) for cell in row] for row in rows]
     view = Table(header_style="bold cyan")
-    widest = max([len(columns[0])] + [Text.from_markup(row[0]).cell_len for row in cells])
+    widest = max([len(columns[0])] + [row[0].cell_len for row in cells])
     view.add_column(columns[0], min_width=min(widest, console.width - 12), overflow="fold")
     for column in columns[1:]:
         view.add_column(column, overflow="fold")
@@ -68,14 +80,14 @@ def table(title: str, columns: list[str], rows: list[list]) -> None:
     console.print(view)
 
 
-def _cell(cell) -> str:
+def _cell(cell) -> Text:
     if isinstance(cell, dict):
-        return pairs(cell)
+        return Text(pairs(cell))
     if isinstance(cell, datetime):
-        return moment(cell)
+        return Text(moment(cell))
     if isinstance(cell, bool):  # ✓ только там, где что-то проверено
-        return "[green]✓[/]" if cell else "[red]✗[/]"
-    return str(cell)
+        return Text("✓", style="green") if cell else Text("✗", style="red")
+    return _plain(cell)
 
 
 def compare(title: str, columns: list[str], by_boto3: dict, by_minio: dict, noun: tuple[str, str, str],

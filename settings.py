@@ -193,6 +193,9 @@ def titanic_problem(path: Path) -> str | None:
                     return f"строка {number}: {problem}"
     except UnicodeDecodeError:
         return "файл не в кодировке UTF-8"
+    except csv.Error:  # поле длиннее предела модуля csv или испорченные кавычки
+        limit = csv.field_size_limit()
+        return f"строка {rows.line_num}: CSV не разобрать — поле длиннее {limit} символов или кавычки не закрыты"
     return None
 
 

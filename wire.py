@@ -91,7 +91,9 @@ def minio_pool(endpoint, **pool_settings):
     import urllib3
 
     class ObservedPool(urllib3.PoolManager):
-        def urlopen(self, method, url, redirect=True, **kw):
+        # redirect=False: за 301/307 minio не идёт (urllib3 пошёл бы по Location на другой адрес с той же
+        # подписью) — ответ 3xx становится ошибкой, и failures называет адрес из Location.
+        def urlopen(self, method, url, redirect=False, **kw):
             body = kw.get("body")
             row = intend(endpoint, method, url)
             try:

@@ -6,6 +6,7 @@
 
 from __future__ import annotations
 
+import gzip
 import hashlib
 import hmac
 import itertools
@@ -130,12 +131,14 @@ class Fault:
 
 @dataclass(frozen=True)
 class Status(Fault):
-    """Ответить кодом code, не обращаясь к серверу; тело — ошибка S3 в XML, HTML-страница или пусто."""
+    """Ответить кодом code, не обращаясь к серверу; тело — ошибка S3 в XML, HTML-страница, пусто
+    или ровно байты body (body_kind="raw")."""
     code: int
     s3_code: str | None = None
     body_kind: str = "xml"
     message: str | None = None
     headers: tuple[tuple[str, str], ...] = ()
+    body: bytes = b""
 
 
 @dataclass(frozen=True)
@@ -163,8 +166,23 @@ class Cut(Fault):
 
 
 @dataclass(frozen=True)
+class Garbage(Fault):
+    """Прочитать запрос, ответить байтами data вместо HTTP и закрыть соединение — как порт, где не HTTP
+    (SSH, база данных): garbage(b"SSH-2.0-OpenSSH_9.6\\r\\n")."""
+    data: bytes
+
+
+@dataclass(frozen=True)
 class NoRange(Fault):
     """Переслать без заголовка Range — как сервер без поддержки Range (200 и всё тело)."""
+
+
+@dataclass(frozen=True)
+class Rewrite(Fault):
+    """Переслать, но тело ответа заменить на change(тело) (Content-Length — по новому телу)
+    и добавить заголовки headers; у ответа без тела (HEAD, 204, 304) менять нечего."""
+    change: Callable[[bytes], bytes]
+    headers: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -184,6 +202,27 @@ def status(code: int, s3_code: str | None = None, body_kind: str = "xml", messag
     return Status(code, s3_code, body_kind, message, tuple((headers or {}).items()))
 
 
+def reply(code: int, body: bytes = b"", headers: dict[str, str] | None = None) -> Status:
+    """Ответ прокси ровно такой: статус, заголовки и байты тела как есть (Content-Type — только из headers):
+    reply(307, headers={"Location": "http://127.0.0.1:9000/"}), reply(200, b"<html>…</html>")."""
+    return Status(code, None, "raw", None, tuple((headers or {}).items()), bytes(body))
+
+
+def rewrite(change: Callable[[bytes], bytes], headers: dict[str, str] | None = None) -> Rewrite:
+    """Ответ сервера с другим телом: rewrite(lambda body: body.upper())."""
+    return Rewrite(change, tuple((headers or {}).items()))
+
+
+def truncated(size: int) -> Rewrite:
+    """Ответ сервера, от тела которого осталось size байт — честно, с Content-Length по ним (0 — пустое)."""
+    return rewrite(lambda body: body[:size])
+
+
+def gzipped() -> Rewrite:
+    """Ответ сервера, сжатый gzip с Content-Encoding: gzip — S3 так не отвечает, некоторые прокси — да."""
+    return rewrite(lambda body: gzip.compress(body, mtime=0), headers={"Content-Encoding": "gzip"})
+
+
 def drip(interval: float = 2.0) -> Drip:
     return Drip(interval)
 
@@ -198,6 +237,10 @@ def hang() -> Hang:
 
 def cut(after: int | None = None) -> Cut:
     return Cut(after)
+
+
+def garbage(data: bytes) -> Garbage:
+    return Garbage(bytes(data))
 
 
 def no_range() -> NoRange:
@@ -430,6 +473,25 @@ def _body(reader: _Reader, framing: int | str) -> Iterator[bytes]:
         yield from _exact(reader, int(framing))
 
 
+def _content(reader: _Reader, framing: int | str) -> bytes:
+    """Тело без разметки chunked — целиком: его меняет Rewrite."""
+    if framing != "chunked":
+        return b"".join(_body(reader, framing))
+    content = bytearray()
+    while True:
+        try:
+            size = int(reader.readline().split(b";")[0].strip(), 16)
+        except ValueError:
+            raise _Closed("испорченный chunked") from None
+        if size <= 0:
+            break
+        content += b"".join(_exact(reader, size))
+        reader.readline()  # CRLF после куска
+    while reader.readline() not in (b"\r\n", b"\n"):
+        pass  # трейлеры
+    return bytes(content)
+
+
 def _sigv4_authorization(request: Request, head: _Head, secret: str, drop: set[str]) -> str:
     """Заголовок Authorization (SigV4) для запроса без заголовков drop — с тем же ключом и той же датой."""
     fields = dict(re.findall(r"(\w+)=([^,\s]+)", request.headers["authorization"]))
@@ -653,10 +715,12 @@ class FaultProxy(_Listener):
             lines, problem = self._without_range(request, head)
             if problem:
                 fault = status(502, "FaultProxyError", message=problem)
-        if isinstance(fault, Cut) and fault.after is None:
+        if isinstance(fault, (Cut, Garbage)) and getattr(fault, "after", None) is None:
             for _ in _body(reader, framing):
                 pass
             self._record(request, None, fault)
+            if isinstance(fault, Garbage):
+                self._send(client, fault.data)
             return False
         if isinstance(fault, (Status, OkWithoutEffect)):
             for _ in _body(reader, framing):
@@ -695,6 +759,8 @@ class FaultProxy(_Listener):
                         f"<Resource>{escape(request.path)}</Resource><RequestId>{request_id}</RequestId></Error>"
                         ).encode()
                 content_type = "application/xml"
+            elif fault.body_kind == "raw":
+                body = fault.body
             elif fault.body_kind == "html":
                 title = escape(f"{code} {phrase}")
                 body = (f"<html>\r\n<head><title>{title}</title></head>\r\n<body>\r\n<center><h1>{title}</h1></center>"
@@ -703,6 +769,8 @@ class FaultProxy(_Listener):
                 content_type = "text/html; charset=utf-8"
         lines = [f"HTTP/1.1 {code} {_phrase(code)}", f"Date: {formatdate(usegmt=True)}", "Server: FaultProxy",
                  f"x-amz-request-id: {request_id}", f"Content-Length: {len(body)}"]
+        if any(name.lower() == "date" for name, _ in extra):  # часы «сервера» задаёт тест
+            del lines[1]
         if content_type:
             lines.append(f"Content-Type: {content_type}")
         lines += [f"{name}: {value}" for name, value in extra]
@@ -769,10 +837,20 @@ class FaultProxy(_Listener):
         # а соединение с клиентом живёт дальше, если клиент не против и конец ответа виден без закрытия.
         keep = keep and response_framing != "close"
         out = _Out(self, client, fault)
-        out.write(response.raw([line for name, line in zip(response.names, response.lines, strict=True)
-                                if not (keep and name == "connection")]))
-        for piece in _body(response_reader, response_framing):
-            out.write(piece)
+        rewritten = isinstance(fault, Rewrite) and not bodyless
+        dropped = {"connection"} if keep else set()
+        if rewritten:  # новое тело — новая длина, без chunked; заголовки неисправности заменяют свои
+            dropped |= {"content-length", "transfer-encoding"} | {name.lower() for name, _ in fault.headers}
+        lines = [line for name, line in zip(response.names, response.lines, strict=True) if name not in dropped]
+        if rewritten:
+            body = fault.change(_content(response_reader, response_framing))
+            lines += [f"{name}: {value}\r\n".encode("latin-1")
+                      for name, value in (*fault.headers, ("Content-Length", str(len(body))))]
+            out.write(response.raw(lines) + body)
+        else:
+            out.write(response.raw(lines))
+            for piece in _body(response_reader, response_framing):
+                out.write(piece)
         if upstream_closes or not delivered:
             upstream.drop()
         return keep

@@ -1,8 +1,10 @@
 """FaultProxy: прозрачно пересылает запросы к настоящему S3 (moto с проверкой подписей, Ceph по TLS),
 а каждая неисправность делает ровно то, что обещает."""
 
+import gzip
 import hashlib
 import http.client
+import http.server
 import io
 import os
 import socket
@@ -30,12 +32,17 @@ from faults import (
     drip,
     every,
     first,
+    garbage,
+    gzipped,
     hang,
     no_range,
     ok_without_effect,
     only_user_agent,
+    reply,
+    rewrite,
     slow,
     status,
+    truncated,
     when,
 )
 from minio import Minio
@@ -155,6 +162,78 @@ def test_html_200_where_xml_is_expected(proxy, bucket):
     with urllib.request.urlopen(f"{proxy.url}/{bucket}?list-type=2", timeout=5) as page:
         assert page.status == 200 and page.headers["Content-Type"].startswith("text/html")
         assert page.read().startswith(b"<html>")
+
+
+def test_reply_sends_exactly_the_status_headers_and_bytes(proxy, bucket):
+    proxy.rule = when(reply(307, b"moved", {"Location": "http://127.0.0.1:9/x", "Content-Type": "text/plain"}),
+                      method="GET")
+    conn = http.client.HTTPConnection("127.0.0.1", proxy.port, timeout=10)
+    conn.request("GET", f"/{bucket}")
+    response = conn.getresponse()
+    assert (response.status, response.getheader("Location"), response.getheader("Content-Type")) == (
+        307, "http://127.0.0.1:9/x", "text/plain")
+    assert response.read() == b"moved"
+    conn.close()
+    proxy.server.client().head_bucket(Bucket=bucket)  # HEAD — к серверу
+    assert [e.status for e in proxy.log] == [307, 200] and proxy.upstream_connections == 1
+
+
+# ── ответ сервера с другим телом ────────────────────────────────────────────────────────────────────
+
+
+@pytest.mark.parametrize("size", [0, 100])
+def test_truncated_keeps_the_status_and_cuts_the_body_honestly(proxy, bucket, size):
+    """Content-Length — по оставшимся байтам: клиент получает целый ответ 200, только тело короче."""
+    proxy.server.client().put_object(Bucket=bucket, Key="listed.txt", Body=b"x")
+    proxy.rule = when(truncated(size), api="list-type")
+    conn = http.client.HTTPConnection("127.0.0.1", proxy.port, timeout=10)
+    conn.request("GET", f"/{bucket}?list-type=2", headers=signed(proxy, "GET", f"/{bucket}?list-type=2"))
+    response = conn.getresponse()
+    body = response.read()
+    assert response.status == 200 and len(body) == size == int(response.getheader("Content-Length"))
+    whole = proxy.server.client().list_objects_v2  # без неисправности — тот же ответ целиком
+    proxy.rule = None
+    assert whole(Bucket=bucket)["KeyCount"] == 1
+    conn.request("GET", f"/{bucket}?list-type=2", headers=signed(proxy, "GET", f"/{bucket}?list-type=2"))
+    full = conn.getresponse().read()  # то же соединение: keep-alive пережил замену тела
+    conn.close()
+    assert full.startswith(body) and len(full) > size
+
+
+def test_gzipped_compresses_the_body_and_says_so(proxy, bucket):
+    data = os.urandom(1000)
+    proxy.server.client().put_object(Bucket=bucket, Key="z.bin", Body=data)
+    proxy.rule = when(gzipped(), method="GET")
+    conn = http.client.HTTPConnection("127.0.0.1", proxy.port, timeout=10)
+    conn.request("GET", f"/{bucket}/z.bin", headers=signed(proxy, "GET", f"/{bucket}/z.bin"))
+    response = conn.getresponse()
+    assert response.status == 200 and response.getheader("Content-Encoding") == "gzip"
+    assert gzip.decompress(response.read()) == data
+    conn.close()
+
+
+def test_rewrite_reads_a_chunked_body_whole():
+    """Ответ chunked (так отвечает HTTP-сервер без длины) — Rewrite получает тело без разметки кусков."""
+    class Chunked(http.server.BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def do_GET(self):  # noqa: N802
+            self.send_response(200)
+            self.send_header("Transfer-Encoding", "chunked")
+            self.end_headers()
+            self.wfile.write(b"3\r\nabc\r\n4\r\ndefg\r\n0\r\n\r\n")
+
+        def log_message(self, *args):
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Chunked)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        with FaultProxy(f"http://127.0.0.1:{server.server_port}", rule=rewrite(bytes.upper)) as proxy:
+            with urllib.request.urlopen(f"{proxy.url}/any", timeout=5) as page:
+                assert page.read() == b"ABCDEFG" and page.headers["Content-Length"] == "7"
+    finally:
+        server.shutdown()
 
 
 def test_ok_without_effect_accepts_versioning_but_does_nothing(proxy, bucket):
@@ -297,6 +376,18 @@ def test_cut_after_n_bytes_breaks_the_download(proxy, bucket):
     with pytest.raises(ResponseStreamingError):
         body.read()
     assert 64 * 1024 < proxy.downstream < MiB
+
+
+def test_garbage_answers_with_bytes_that_are_not_http(proxy, bucket):
+    proxy.rule = when(garbage(b"SSH-2.0-OpenSSH_9.6\r\n"), method="GET")
+    sock = raw_request(proxy, "GET", f"/{bucket}?list-type=2")
+    received = b""
+    while data := sock.recv(1024):
+        received += data
+    sock.close()
+    assert received == b"SSH-2.0-OpenSSH_9.6\r\n"  # и соединение закрыто
+    assert proxy.log == [Exchange("GET", f"/{bucket}", "list-type=2", None, garbage(b"SSH-2.0-OpenSSH_9.6\r\n"))]
+    assert proxy.upstream_connections == 0
 
 
 # ── Range ───────────────────────────────────────────────────────────────────────────────────────────
