@@ -419,14 +419,18 @@ def pyarrow_filesystem(endpoint: Endpoint):
     )
 
 
-def polars_options(endpoint: Endpoint) -> dict:
-    """storage_options для polars: его клиент на Rust (object_store) со своими именами настроек."""
+def polars_options(endpoint: Endpoint, bucket: str) -> dict:
+    """storage_options для polars: его клиент на Rust (object_store) со своими именами настроек.
+    Свои для каждого бакета: в стиле vhost object_store ждёт адрес, в котором бакет уже есть."""
+    vhost = endpoint.url_style == "vhost"
+    scheme = "https" if endpoint.secure else "http"
     return {
-        "aws_endpoint_url": endpoint.url,
+        "aws_endpoint_url": f"{scheme}://{bucket}.{endpoint.host}" if vhost else endpoint.url,
+        "aws_virtual_hosted_style_request": str(vhost).lower(),
         "aws_access_key_id": endpoint.access_key, "aws_secret_access_key": endpoint.secret_key,
         "aws_region": endpoint.region,  # без него polars подписывает запросы как us-east-1
-        "aws_allow_http": str(not endpoint.secure).lower(),  # object_store без разрешения не ходит по http://
-        "aws_virtual_hosted_style_request": str(endpoint.url_style == "vhost").lower(),
+        # object_store без разрешения не ходит по http:// (polars 2 разрешает и сам, по схеме адреса).
+        "aws_allow_http": str(not endpoint.secure).lower(),
         "connect_timeout": f"{CONNECT_TIMEOUT}s",
         "timeout": f"{READ_TIMEOUT}s",  # на весь запрос, а не на одно чтение: объекты лекции маленькие
         # По умолчанию polars повторяет запрос с паузами до 10 с: мёртвый сервер молчал бы дольше срока.

@@ -52,14 +52,15 @@ def by_pyarrow(endpoint, read) -> None:
 
 def by_polars(endpoint, read) -> None:
     """Rust: polars и его object_store; свой CA — только через окружение (common.polars_trust)."""
-    options = common.polars_options(endpoint)
-    source, duckdbs = f"s3://{endpoint.bucket}", f"s3://{endpoint.derived('duckdb')}"
+    bucket, duckdbs = endpoint.bucket, endpoint.derived("duckdb")
+    options = common.polars_options(endpoint, bucket)
     with common.polars_trust(endpoint), read("Rust", "polars", CSV) as got:
-        got.table = pl.read_csv(f"{source}/{CSV}", storage_options=options)
+        got.table = pl.read_csv(f"s3://{bucket}/{CSV}", storage_options=options)
+    options = common.polars_options(endpoint, duckdbs)
     with common.polars_trust(endpoint), read("Rust", "polars", PARQUET) as got:
-        got.table = pl.read_parquet(f"{duckdbs}/{PARQUET}", storage_options=options)
+        got.table = pl.read_parquet(f"s3://{duckdbs}/{PARQUET}", storage_options=options)
     with common.polars_trust(endpoint), read("Rust", "polars", f"{PARTS}/") as got:
-        lazy = pl.scan_parquet(f"{duckdbs}/{PARTS}/**/*.parquet", hive_partitioning=True,
+        lazy = pl.scan_parquet(f"s3://{duckdbs}/{PARTS}/**/*.parquet", hive_partitioning=True,
                                storage_options=options)
         got.table = lazy.collect()
 
