@@ -443,3 +443,134 @@ def _interrupted() -> int:
     sys.stdout.write("\n✗ прервано (Ctrl-C)\n")
     sys.stdout.flush()
     return deadline.INTERRUPTED
+
+
+# ── Другие клиенты (шаг 20): pyarrow, polars, rclone и AWS CLI из той же записи Endpoint ─────────
+# Те же знания, что у четырёх клиентов выше, на языке каждого клиента: схема и host:port, стиль
+# адреса, регион, свой CA, короткие таймауты и мало повторов. Проверку TLS не выключает ни один.
+
+TOOL_TIMEOUT = 10  # секунд на программу (rclone, aws): запуск и одно чтение; сам aws стартует 1–3 с
+RCLONE_REMOTE = "lecture"  # имя хранилища rclone: lecture:бакет/ключ ← RCLONE_CONFIG_LECTURE_*
+
+
+def pyarrow_filesystem(endpoint: Endpoint):
+    """S3FileSystem из pyarrow — его собственный клиент на C++ (AWS SDK for C++), не s3fs."""
+    import certifi
+    from pyarrow import fs
+
+    return fs.S3FileSystem(
+        access_key=endpoint.access_key, secret_key=endpoint.secret_key,
+        endpoint_override=endpoint.host, scheme="https" if endpoint.secure else "http",  # схема — отдельно
+        # Со своим адресом AWS SDK ходит в стиле path; бакет в имени хоста — только при <ИМЯ>_URL_STYLE=vhost.
+        force_virtual_addressing=endpoint.url_style == "vhost",
+        region=endpoint.region,  # регион входит в подпись SigV4: не тот — SignatureDoesNotMatch
+        # Те же CA, что у boto3 и DuckDB: свой из <ИМЯ>_CA_BUNDLE или certifi, а не системные curl.
+        tls_ca_file_path=(endpoint.ca_bundle or certifi.where()) if endpoint.secure else None,
+        connect_timeout=CONNECT_TIMEOUT, request_timeout=READ_TIMEOUT,
+        retry_strategy=fs.AwsStandardS3RetryStrategy(max_attempts=ATTEMPTS),  # по умолчанию 3 попытки
+    )
+
+
+def polars_options(endpoint: Endpoint, bucket: str) -> dict:
+    """storage_options для polars: его клиент на Rust (object_store) со своими именами настроек.
+    Свои для каждого бакета: в стиле vhost object_store ждёт адрес, в котором бакет уже есть."""
+    vhost = endpoint.url_style == "vhost"
+    scheme = "https" if endpoint.secure else "http"
+    return {
+        "aws_endpoint_url": f"{scheme}://{bucket}.{endpoint.host}" if vhost else endpoint.url,
+        "aws_virtual_hosted_style_request": str(vhost).lower(),
+        "aws_access_key_id": endpoint.access_key, "aws_secret_access_key": endpoint.secret_key,
+        "aws_region": endpoint.region,  # без него polars подписывает запросы как us-east-1
+        # object_store без разрешения не ходит по http:// (polars 2 разрешает и сам, по схеме адреса).
+        "aws_allow_http": str(not endpoint.secure).lower(),
+        "connect_timeout": f"{CONNECT_TIMEOUT}s",
+        "timeout": f"{READ_TIMEOUT}s",  # на весь запрос, а не на одно чтение: объекты лекции маленькие
+        # По умолчанию polars повторяет запрос с паузами до 10 с: мёртвый сервер молчал бы дольше срока.
+        "max_retries": ATTEMPTS - 1, "retry_timeout_ms": READ_TIMEOUT * 1000,
+    }
+
+
+@contextmanager
+def polars_trust(endpoint: Endpoint) -> Iterator[None]:
+    """Свой CA для polars. В storage_options такой настройки нет (pola-rs/polars#21007 не влит), но rustls
+    берёт корневые сертификаты из SSL_CERT_FILE, когда polars строит клиента (pola-rs/polars#13741).
+    Переменная задана только на время чтения: те же CA, что у boto3, — <ИМЯ>_CA_BUNDLE или certifi."""
+    import os
+
+    import certifi
+
+    if not endpoint.secure:
+        yield
+        return
+    before = os.environ.get("SSL_CERT_FILE")
+    os.environ["SSL_CERT_FILE"] = endpoint.ca_bundle or certifi.where()
+    try:
+        yield
+    finally:
+        if before is None:
+            os.environ.pop("SSL_CERT_FILE", None)
+        else:
+            os.environ["SSL_CERT_FILE"] = before
+
+
+def _tool_env() -> dict[str, str]:
+    """Окружение программы без чужих настроек S3 и TLS: только то, что нужно запуску.
+    rclone, например, падает с LoadCustomCABundleError, если в окружении есть AWS_CA_BUNDLE."""
+    import os
+
+    keep = ("PATH", "HOME", "LANG", "LC_ALL", "LC_CTYPE", "TMPDIR", "SYSTEMROOT", "PYENV_ROOT", "PYENV_VERSION")
+    return {name: value for name, value in os.environ.items() if name in keep}
+
+
+@contextmanager
+def rclone_cli(endpoint: Endpoint) -> Iterator:
+    """rclone (Go): хранилище lecture: целиком из переменных RCLONE_CONFIG_LECTURE_*, без файла настроек.
+    Даёт command (rclone с флагами) и env."""
+    import os
+    from types import SimpleNamespace
+
+    import certifi
+
+    config = {
+        "TYPE": "s3", "PROVIDER": "Other",  # Other: обычный S3 без причуд AWS, Ceph или MinIO
+        "ENDPOINT": endpoint.url, "REGION": endpoint.region,
+        "ACCESS_KEY_ID": endpoint.access_key, "SECRET_ACCESS_KEY": endpoint.secret_key,
+        "FORCE_PATH_STYLE": str(endpoint.url_style != "vhost").lower(),
+    }
+    env = _tool_env() | {f"RCLONE_CONFIG_{RCLONE_REMOTE.upper()}_{name}": value for name, value in config.items()}
+    env["RCLONE_CONFIG"] = os.devnull  # файл настроек пользователя не участвует
+    command = ["rclone", "--contimeout", f"{CONNECT_TIMEOUT}s", "--timeout", f"{READ_TIMEOUT}s",
+               "--retries", "1", "--low-level-retries", "1"]  # по умолчанию 3 и 10 попыток
+    if endpoint.secure:  # --ca-cert заменяет системные CA: те же, что у boto3
+        command += ["--ca-cert", endpoint.ca_bundle or certifi.where()]
+    yield SimpleNamespace(command=command, env=env, remote=RCLONE_REMOTE)
+
+
+@contextmanager
+def aws_cli(endpoint: Endpoint) -> Iterator:
+    """AWS CLI (Python, свой botocore): адрес и CA — флагами, ключи и поведение — переменными AWS_*.
+    Стиль адреса переменной не задать — только файлом настроек: он временный, у каждого вызова свой.
+    Даёт command (aws с флагами) и env."""
+    import os
+    import tempfile
+    from types import SimpleNamespace
+
+    import certifi
+
+    with tempfile.TemporaryDirectory(prefix="s3-lecture-aws-") as folder:
+        config = Path(folder, "config")
+        style = "virtual" if endpoint.url_style == "vhost" else "path"
+        config.write_text(f"[default]\ns3 =\n    addressing_style = {style}\n")
+        env = _tool_env() | {
+            "AWS_CONFIG_FILE": str(config), "AWS_SHARED_CREDENTIALS_FILE": os.devnull,  # без профилей пользователя
+            "AWS_ACCESS_KEY_ID": endpoint.access_key, "AWS_SECRET_ACCESS_KEY": endpoint.secret_key,
+            "AWS_DEFAULT_REGION": endpoint.region,
+            # Как у boto3: контрольные суммы — только когда их требует API (boto/boto3#4392).
+            "AWS_REQUEST_CHECKSUM_CALCULATION": "when_required", "AWS_RESPONSE_CHECKSUM_VALIDATION": "when_required",
+            "AWS_MAX_ATTEMPTS": str(ATTEMPTS), "AWS_RETRY_MODE": "standard",
+        }
+        command = ["aws", "--endpoint-url", endpoint.url, "--cli-connect-timeout", str(CONNECT_TIMEOUT),
+                   "--cli-read-timeout", str(READ_TIMEOUT)]
+        if endpoint.secure:
+            command += ["--ca-bundle", endpoint.ca_bundle or certifi.where()]
+        yield SimpleNamespace(command=command, env=env)

@@ -48,6 +48,7 @@ EXTRAS = [
     (17, "duckdb_pushdown.py", "DuckDB читает только нужные байты"),
     (18, "bucket_policy.py", "Политика бакета: кто может читать"),
     (19, "plain_http.py", "ListObjectsV2 без S3-библиотеки"),
+    (20, "other_clients_read_s3.py", "Другие языки читают то же самое"),
 ]
 # Шаги, после которых в S3 что-то остаётся: их и повторяет --from N на пустом встроенном сервере.
 WRITERS = {"upload_object.py", "create_bucket.py", "duckdb_copy_to_s3.py", "pandas_dataframe_to_s3.py"}

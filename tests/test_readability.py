@@ -38,7 +38,7 @@ def lecture_steps() -> dict[str, list[int]]:
 STEPS = lecture_steps()
 SCRIPTS = sorted(STEPS)
 MAX_LINE = 100
-BUILDERS = {"boto3_client", "minio_client", "duckdb_connect"}
+BUILDERS = {"boto3_client", "minio_client", "duckdb_connect", "pyarrow_filesystem"}
 PANDAS_WRITERS = {"to_parquet", "to_csv"}
 COMPREHENSIONS = (ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp)
 
@@ -79,7 +79,7 @@ class _Calls(ast.NodeVisitor):
 
     def __init__(self, tree: ast.Module):
         self.pandas = {alias.asname or alias.name for node in ast.walk(tree) if isinstance(node, ast.Import)
-                       for alias in node.names if alias.name == "pandas"}
+                       for alias in node.names if alias.name in ("pandas", "polars")}  # pd.read_*, pl.scan_*
         module_level = [n for n in tree.body if not isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))]
         self.scopes = [_client_names(module_level)]
         self.statement = 0
@@ -115,7 +115,7 @@ class _Calls(ast.NodeVisitor):
             if owner == "common":
                 self.common.append(call)
             elif (owner in self.scopes[-1] or func.attr in PANDAS_WRITERS
-                  or (owner in self.pandas and func.attr.startswith("read_"))):
+                  or (owner in self.pandas and func.attr.startswith(("read_", "scan_")))):
                 self.sdk.append(call)
         self.generic_visit(node)
 
@@ -170,7 +170,8 @@ def test_one_sdk_call_per_line(script):
 # Рамка слайда — одна у всех шагов — и слова для зала (числа, размеры, даты): не обёртки над S3.
 FRAME = {"endpoints", "endpoint_block", "boto3_client", "minio_client", "duckdb_connect", "storage_options", "header",
          "summary", "location", "human_size", "number", "plural", "short_etag", "moment", "pairs", "user_metadata",
-         "mask_secrets", "literal", "run"}
+         "mask_secrets", "literal", "run",
+         "pyarrow_filesystem", "polars_options", "polars_trust", "rclone_cli", "aws_cli"}  # клиенты шага 20
 # Запрос к S3 обычным HTTP-клиентом — тоже вызов S3 (шаги 14, 18, 19 о том, что S3 — это HTTP).
 HTTP_REQUESTS = {"plain_http"}
 
