@@ -7,9 +7,11 @@
 from __future__ import annotations
 
 import csv
+import inspect
 import itertools
 import json
 import os
+import re
 import subprocess
 import sys
 import time
@@ -139,9 +141,48 @@ def wait_for_weed_build(timeout: float = 1200) -> None:
         time.sleep(2)
 
 
-def pytest_collection_modifyitems(items):
-    """Тесты SeaweedFS — последними: в CI к их очереди сборка weed уже закончится."""
-    items.sort(key=lambda item: "seaweedfs" in item.nodeid or item.get_closest_marker("compat") is not None)
+# Маркер вида сервера: быстрый круг `-m "not ceph and not seaweedfs and not s3rver and not slow and not cluster
+# and not compat"` не запускает ни Ceph, ни SeaweedFS, ни s3rver.
+KIND_MARKERS = {"moto": "moto", "ceph-http": "ceph", "ceph-tls": "ceph", "seaweedfs": "seaweedfs", "s3rver": "s3rver"}
+# Фикстуры, которые сами поднимают сервер (или требуют его пакеты).
+FIXTURE_MARKERS = {"moto_servers": "moto", "ceph": "ceph", "ceph_installed": "ceph", "ceph_with_mgr": "ceph",
+                   "seaweedfs": "seaweedfs", "s3rver_servers": "s3rver"}
+SERVERS_OF_LITERAL = re.compile(r"""servers_of\(\s*["']([\w-]+)["']""")
+
+
+def server_markers(item) -> set[str]:
+    """Виды серверов теста: параметр фикстуры servers или параметр kind, фикстуры серверов,
+    вызовы servers_of("вид") в теле теста."""
+    found = {FIXTURE_MARKERS[name] for name in item.fixturenames if name in FIXTURE_MARKERS}
+    params = getattr(item, "callspec", None)
+    for name in ("servers", "kind"):
+        if params and params.params.get(name) in KIND_MARKERS:
+            found.add(KIND_MARKERS[params.params[name]])
+    function = getattr(item, "function", None)
+    if "servers_of" in item.fixturenames and function is not None:
+        try:
+            found.update(KIND_MARKERS[kind] for kind in SERVERS_OF_LITERAL.findall(inspect.getsource(function))
+                         if kind in KIND_MARKERS)
+        except (OSError, TypeError):
+            pass
+    return found
+
+
+def pytest_collection_modifyitems(config, items):
+    """Маркер вида сервера на каждом тесте, которому нужен сервер; тесты SeaweedFS — последними:
+    в CI к их очереди сборка weed уже закончится."""
+    unmarked = []
+    for item in items:
+        for marker in sorted(server_markers(item)):
+            item.add_marker(marker)
+        has_marker = any(item.get_closest_marker(marker) for marker in set(KIND_MARKERS.values()))
+        if "servers_of" in item.fixturenames and not has_marker:
+            unmarked.append(item.nodeid)
+    if unmarked:
+        raise pytest.UsageError("тесты с servers_of без маркера вида сервера (задайте параметр kind, "
+                                "servers_of(\"вид\") или маркер явно): " + ", ".join(unmarked))
+    items.sort(key=lambda item: item.get_closest_marker("seaweedfs") is not None
+               or item.get_closest_marker("compat") is not None)
 
 
 @pytest.fixture(scope="session")

@@ -210,6 +210,10 @@ def readme_section() -> str:
 
 
 @pytest.mark.compat
+@pytest.mark.moto
+@pytest.mark.ceph
+@pytest.mark.seaweedfs
+@pytest.mark.s3rver  # все виды README_KINDS
 def test_readme_matrix_is_what_compat_prints_on_the_ci_servers(servers_of, tmp_path):
     env = base_env(tmp_path)
     for kind in README_KINDS:
