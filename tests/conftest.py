@@ -23,7 +23,7 @@ import boto3
 import pytest
 from botocore.config import Config
 from ceph_cluster import CephCluster, _alive, ceph_missing, free_port
-from extra_servers import s3rver_missing, seaweedfs_missing, start_s3rver, start_seaweedfs
+from extra_servers import _die_with_parent, s3rver_missing, seaweedfs_missing, start_s3rver, start_seaweedfs
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = Path(__file__).resolve().parent / "data" / "titanic_small.csv"
@@ -66,8 +66,10 @@ def start_moto(log_dir: Path) -> tuple[subprocess.Popen, S3Server]:
     port = free_port()
     env = dict(os.environ, INITIAL_NO_AUTH_ACTION_COUNT="3")
     log = open(log_dir / f"moto-{port}.log", "wb")  # noqa: SIM115 — закрывается вместе с процессом
+    # Тестовый процесс убит (Ctrl-C, сторож сборки в .ci/run) — ядро убьёт и moto: сирот не остаётся.
     process = subprocess.Popen([sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
-                               env=env, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+                               env=env, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                               preexec_fn=_die_with_parent if sys.platform == "linux" else None)
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 30
     while True:
