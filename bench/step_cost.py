@@ -1,7 +1,7 @@
 """Сколько стоит каждый шаг: время шага против «пола» — самой короткой программы с теми же запросами.
 
 Пол шага — это запуск Python, импорт тех же библиотек и те же запросы к S3 без таблиц, проверок
-и обработки ошибок (программы ниже, FLOOR). Всё идёт против встроенного S3-сервера (moto) на
+и обработки ошибок (bench/floors/<шаг>.py). Всё идёт против встроенного S3-сервера (moto) на
 127.0.0.1, каждое время — медиана нескольких запусков (шаг и пол запускаются по очереди, чтобы
 фоновая нагрузка машины досталась обоим поровну). Заодно: лишние импорты шагов, скорость
 составной загрузки (и aws/rclone, если установлены), доля байтов, которую DuckDB скачал.
@@ -54,204 +54,11 @@ HEAVY = ("boto3", "minio", "duckdb", "pandas", "pyarrow", "s3fs")
 # Пояснение к строке таблицы README: откуда у шага время, которого нет у соседей.
 NOTES = {"presigned_url.py": "2 с — ожидание срока ссылки", "multipart_upload.py": "64 МиБ"}
 
-BASE = """
-import os
-url, key, secret, bucket = os.environ["LOCAL_ENDPOINT_URL"], "lecture", "lecture-secret", "lecture"
-data = os.environ["TITANIC_CSV"]
-"""
-BOTO3 = """
-import boto3
-from botocore.config import Config
-cfg = Config(signature_version="s3v4", s3={"addressing_style": "path"}, request_checksum_calculation="when_required",
-             response_checksum_validation="when_required")
-s3 = boto3.client("s3", endpoint_url=url, aws_access_key_id=key, aws_secret_access_key=secret,
-                  region_name="us-east-1", config=cfg)
-"""
-MINIO = """
-from minio import Minio
-mc = Minio(url.split("//")[1], access_key=key, secret_key=secret, secure=False, region="us-east-1")
-"""
-PRELUDE = BASE + BOTO3 + MINIO
-# Запрос без S3-библиотеки, как common.plain_http: 403 и 404 — тоже ответ, а не исключение.
-HTTP = """
-import urllib.error, urllib.request
-def http(method, address, body=None, headers={}):
-    kind = {"Content-Type": "application/octet-stream"} if body is not None else {}
-    try:
-        return urllib.request.urlopen(urllib.request.Request(address, body, {**kind, **headers}, method=method)).read()
-    except urllib.error.HTTPError as error:
-        return error.read()
-"""
-DUCKDB = """
-import duckdb, duckdb_extension_httpfs, pathlib
-con = duckdb.connect()
-con.load_extension(str(next(pathlib.Path(duckdb_extension_httpfs.__path__[0]).rglob("httpfs.duckdb_extension"))))
-con.execute(f"CREATE SECRET (TYPE s3, KEY_ID '{key}', SECRET '{secret}', REGION 'us-east-1', "
-            f"ENDPOINT '{url.split('//')[1]}', USE_SSL false, URL_STYLE 'path')")
-"""
-PANDAS = """
-import pandas as pd
-opts = {"key": key, "secret": secret, "endpoint_url": url, "config_kwargs": {
-        "request_checksum_calculation": "when_required", "response_checksum_validation": "when_required"}}
-"""
-# Самая короткая программа с теми же запросами, что у шага, в том же порядке: без вывода и проверок.
-FLOOR = {
-    "list_bucket.py": PRELUDE + "s3.list_buckets(); mc.list_buckets()",
-    "list_objects.py": PRELUDE + """
-names = {b["Name"] for b in s3.list_buckets()["Buckets"]}
-for b in [b for b in ("lecture", "lecture-duckdb", "lecture-pandas") if b in names]:
-    list(s3.get_paginator("list_objects_v2").paginate(Bucket=b)); list(mc.list_objects(b, recursive=True))
-""",
-    "upload_object.py": PRELUDE + """
-s3.upload_file(data, bucket, "boto3/titanic.csv", ExtraArgs={"ContentType": "text/csv", "Metadata": {"a": "b"}})
-s3.head_object(Bucket=bucket, Key="boto3/titanic.csv")
-mc.fput_object(bucket, "minio/titanic.csv", data, content_type="text/csv", metadata={"a": "b"})
-mc.stat_object(bucket, "minio/titanic.csv")
-""",
-    "create_remove_bucket.py": PRELUDE + """
-mc.bucket_exists("lecture-tmp")
-s3.create_bucket(Bucket="lecture-tmp"); s3.list_buckets(); s3.delete_bucket(Bucket="lecture-tmp"); s3.list_buckets()
-mc.make_bucket("lecture-tmp"); mc.list_buckets(); mc.remove_bucket("lecture-tmp"); mc.list_buckets()
-""",
-    "create_bucket.py": PRELUDE + """
-for b in ("lecture", "lecture-duckdb", "lecture-pandas"):
-    if not mc.bucket_exists(b):
-        s3.create_bucket(Bucket=b)
-    s3.head_bucket(Bucket=b)
-""",
-    "duckdb_copy_to_s3.py": BASE + DUCKDB + """
-con.execute("SELECT count(*) FROM glob('s3://lecture-duckdb/**')").fetchall()
-con.execute(f"CREATE TABLE t AS SELECT * FROM read_csv('{data}')")
-con.execute("COPY t TO 's3://lecture-duckdb/titanic.parquet' (FORMAT parquet)")
-con.execute("COPY t TO 's3://lecture-duckdb/titanic_by_class' (FORMAT parquet, PARTITION_BY (Pclass), "
-            "OVERWRITE_OR_IGNORE, RETURN_FILES)").fetchall()
-con.execute("SELECT count(*) FROM 's3://lecture-duckdb/titanic.parquet'").fetchall()
-""",
-    "duckdb_read_from_s3.py": BASE + DUCKDB + """
-con.execute("SELECT Pclass, Sex, count(*), avg(Survived) FROM 's3://lecture-duckdb/titanic.parquet' "
-            "GROUP BY ALL ORDER BY ALL").fetchall()
-con.execute("SELECT Pclass, count(*) FROM read_parquet('s3://lecture-duckdb/titanic_by_class/*/*.parquet', "
-            "hive_partitioning = true) GROUP BY ALL ORDER BY ALL").fetchall()
-""",
-    "pandas_dataframe_to_s3.py": BASE + PANDAS + """
-df = pd.read_csv(data)
-df.to_parquet("s3://lecture-pandas/titanic.parquet", index=False, storage_options=opts)
-df.to_csv("s3://lecture-pandas/titanic.csv", index=False, storage_options=opts)
-""",
-    "pandas_dataframe_from_s3.py": BASE + PANDAS + """
-pd.read_parquet("s3://lecture-pandas/titanic.parquet", storage_options=opts)
-pd.read_csv("s3://lecture-pandas/titanic.csv", storage_options=opts)
-pd.read_parquet("s3://lecture-duckdb/titanic.parquet", storage_options=opts)
-""",
-    "object_metadata.py": PRELUDE + """
-from minio.commonconfig import REPLACE, CopySource
-k = "extras/metadata.txt"
-s3.put_object(Bucket=bucket, Key=k, Body=b"x", ContentType="text/plain", Metadata={"v": "1"}, Tagging="a=b")
-mc.stat_object(bucket, k)
-mc.copy_object(bucket, k, CopySource(bucket, k), metadata={"Content-Type": "text/plain", "v": "2"},
-               metadata_directive=REPLACE)
-s3.head_object(Bucket=bucket, Key=k)
-mc.get_object_tags(bucket, k); s3.get_object_tagging(Bucket=bucket, Key=k)
-""",
-    "presigned_url.py": PRELUDE + HTTP + """
-import time
-from datetime import timedelta
-p = {"Bucket": bucket, "Key": "extras/presigned-boto3.txt"}
-soon = [s3.generate_presigned_url("get_object", Params=p, ExpiresIn=1)]
-http("PUT", s3.generate_presigned_url("put_object", Params=p), b"x")
-http("GET", s3.generate_presigned_url("get_object", Params=p))
-k = "extras/presigned-minio.txt"
-soon.append(mc.presigned_get_object(bucket, k, expires=timedelta(seconds=1)))
-http("PUT", mc.presigned_put_object(bucket, k), b"x")
-http("GET", mc.presigned_get_object(bucket, k))
-time.sleep(2)
-for address in soon:
-    http("GET", address)
-""",
-    "multipart_upload.py": PRELUDE + """
-import tempfile
-from boto3.s3.transfer import TransferConfig
-with tempfile.NamedTemporaryFile() as f:
-    f.write(os.urandom(64 << 20)); f.flush()
-    s3.upload_file(f.name, bucket, "extras/multipart-boto3.bin", Config=TransferConfig(
-        multipart_threshold=8 << 20, multipart_chunksize=8 << 20, max_concurrency=4))
-    mc.fput_object(bucket, "extras/multipart-minio.bin", f.name, part_size=8 << 20, num_parallel_uploads=4)
-mc.get_object(bucket, "extras/multipart-boto3.bin").read()
-s3.get_object(Bucket=bucket, Key="extras/multipart-minio.bin")["Body"].read()
-for k in ("boto3", "minio"):
-    s3.head_object(Bucket=bucket, Key=f"extras/multipart-{k}.bin")
-""",
-    "versioning.py": PRELUDE + """
-b, k = "lecture-ver", "extras/versioned.txt"
-if not mc.bucket_exists(b):
-    s3.create_bucket(Bucket=b)
-s3.put_bucket_versioning(Bucket=b, VersioningConfiguration={"Status": "Enabled"})
-v1 = s3.put_object(Bucket=b, Key=k, Body=b"version 1")["VersionId"]; s3.put_object(Bucket=b, Key=k, Body=b"version 2")
-mc.get_object(b, k, version_id=v1).read(); m = s3.delete_object(Bucket=b, Key=k)["VersionId"]
-list(mc.list_objects(b, prefix=k)); s3.delete_object(Bucket=b, Key=k, VersionId=m)
-s3.get_object(Bucket=b, Key=k)["Body"].read(); s3.list_object_versions(Bucket=b, Prefix=k)
-""",
-    "duckdb_pushdown.py": BASE + DUCKDB + BOTO3 + """
-u = "s3://lecture-duckdb/pushdown/events-1000000.parquet"
-if (u,) not in con.execute("SELECT file FROM glob('s3://lecture-duckdb/pushdown/*')").fetchall():
-    con.execute(f"COPY (SELECT range AS id, random() * 1000 AS amount, md5(range::VARCHAR) AS note "
-                f"FROM range(1000000)) TO '{u}' (FORMAT parquet, ROW_GROUP_SIZE 100000)")
-s3.head_object(Bucket="lecture-duckdb", Key="pushdown/events-1000000.parquet")
-con.execute("SET enable_external_file_cache = false")
-q = f"SELECT count(*), avg(amount) FROM '{u}' WHERE id BETWEEN 500000 AND 509999"
-con.execute(q).fetchall(); con.execute("EXPLAIN ANALYZE " + q).fetchall()
-""",
-    "bucket_policy.py": PRELUDE + HTTP + """
-import json
-b = "lecture-pub"
-address = f"{url}/{b}/hello.txt"
-mc.bucket_exists(b)
-s3.create_bucket(Bucket=b)
-s3.put_object(Bucket=b, Key="hello.txt", Body=b"hello, world")
-http("GET", address)
-mc.set_bucket_policy(b, json.dumps({"Version": "2012-10-17", "Statement": [{
-    "Effect": "Allow", "Principal": "*", "Action": ["s3:GetObject"], "Resource": [f"arn:aws:s3:::{b}/*"]}]}))
-http("GET", address)
-s3.delete_bucket_policy(Bucket=b)
-http("GET", address)
-s3.delete_object(Bucket=b, Key="hello.txt"); s3.delete_bucket(Bucket=b)
-""",
-    "plain_http.py": PRELUDE + HTTP + """
-from xml.etree import ElementTree
-from botocore.auth import S3SigV4Auth
-from botocore.awsrequest import AWSRequest
-from botocore.credentials import Credentials
-address = f"{url}/{bucket}?list-type=2"
-request = AWSRequest(method="GET", url=address)
-S3SigV4Auth(Credentials(key, secret), "s3", "us-east-1").add_auth(request)
-ElementTree.fromstring(http("GET", address, headers=dict(request.headers)))
-s3.list_objects_v2(Bucket=bucket); list(mc.list_objects(bucket, recursive=True))
-""",
-    "other_clients_read_s3.py": BASE + BOTO3 + """
-import shutil, subprocess
-import polars as pl
-from pyarrow import dataset as ds, fs, parquet as pq
-s3.get_object(Bucket=bucket, Key="boto3/titanic.csv")["Body"].read()
-s3.head_object(Bucket="lecture-duckdb", Key="titanic.parquet")
-a = fs.S3FileSystem(access_key=key, secret_key=secret, region="us-east-1", scheme="http", endpoint_override=url.split("//")[1])
-a.open_input_stream(f"{bucket}/boto3/titanic.csv").read()
-pq.read_table("lecture-duckdb/titanic.parquet", filesystem=a)
-ds.dataset("lecture-duckdb/titanic_by_class", filesystem=a, format="parquet", partitioning="hive").to_table()
-o = {"aws_endpoint_url": url, "aws_access_key_id": key, "aws_secret_access_key": secret, "aws_region": "us-east-1",
-     "aws_allow_http": "true"}
-pl.read_csv(f"s3://{bucket}/boto3/titanic.csv", storage_options=o)
-pl.read_parquet("s3://lecture-duckdb/titanic.parquet", storage_options=o)
-pl.scan_parquet("s3://lecture-duckdb/titanic_by_class/**/*.parquet", hive_partitioning=True, storage_options=o).collect()
-if shutil.which("rclone"):
-    subprocess.run(["rclone", "--version"], capture_output=True)
-    subprocess.run(["rclone", "cat", f":s3,provider=Other,endpoint={url},access_key_id={key},"
-                    f"secret_access_key={secret}:{bucket}/boto3/titanic.csv"], capture_output=True)
-if shutil.which("aws"):
-    subprocess.run(["aws", "--version"], capture_output=True)
-    subprocess.run(["aws", "s3", "cp", f"s3://{bucket}/boto3/titanic.csv", "-", "--endpoint-url", url], capture_output=True,
-                   env=dict(os.environ, AWS_ACCESS_KEY_ID=key, AWS_SECRET_ACCESS_KEY=secret, AWS_DEFAULT_REGION="us-east-1"))
-""",
-}
+# Пол шага — bench/floors/<шаг>.py: самая короткая программа с теми же запросами, что у шага, в том же
+# порядке, без вывода и проверок. Каждую можно запустить и руками (python bench/floors/list_bucket.py)
+# с теми же переменными окружения, что у шага (LOCAL_ENDPOINT_URL, TITANIC_CSV).
+FLOORS = Path(__file__).resolve().parent / "floors"
+FLOOR = {path.name: path.read_text(encoding="utf-8") for path in sorted(FLOORS.glob("*.py"))}
 
 # Раздел README «Сколько стоит каждый шаг» — всё, что ниже заголовка; машину и числа подставляет замер.
 README_TEXT = """\
@@ -430,7 +237,7 @@ def bench(args, measured: list[str], warmup: list[str]) -> int:
 
     rows, ratios, extra, outputs = [], [], {}, {}
     for script in measured:
-        step, floor = [sys.executable, str(ROOT / script)], [sys.executable, "-c", FLOOR[script]]
+        step, floor = [sys.executable, str(ROOT / script)], [sys.executable, str(FLOORS / script)]
         walls, floors, outputs[script] = [], [], []
         for _ in range(args.runs):  # по очереди: шаг, пол, шаг, пол…
             seconds, output = run_timed(step, env, script)
@@ -438,7 +245,7 @@ def bench(args, measured: list[str], warmup: list[str]) -> int:
             outputs[script].append(output)
             floors.append(run_timed(floor, env, f"пол {script}")[0])
         wall, least = statistics.median(walls), statistics.median(floors)
-        extra[script] = heavy_imports([str(ROOT / script)], env) - heavy_imports(["-c", FLOOR[script]], env)
+        extra[script] = heavy_imports([str(ROOT / script)], env) - heavy_imports([str(FLOORS / script)], env)
         ratios.append(wall / least)
         rows.append([script, wall * 1000, least * 1000, wall / least])
         common.console.print(f"{script}: {wall * 1000:.0f} мс, пол {least * 1000:.0f} мс", style="dim")

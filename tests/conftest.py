@@ -7,9 +7,11 @@
 from __future__ import annotations
 
 import csv
+import inspect
 import itertools
 import json
 import os
+import re
 import subprocess
 import sys
 import time
@@ -21,7 +23,7 @@ import boto3
 import pytest
 from botocore.config import Config
 from ceph_cluster import CephCluster, _alive, ceph_missing, free_port
-from extra_servers import s3rver_missing, seaweedfs_missing, start_s3rver, start_seaweedfs
+from extra_servers import _die_with_parent, s3rver_missing, seaweedfs_missing, start_s3rver, start_seaweedfs
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = Path(__file__).resolve().parent / "data" / "titanic_small.csv"
@@ -64,8 +66,10 @@ def start_moto(log_dir: Path) -> tuple[subprocess.Popen, S3Server]:
     port = free_port()
     env = dict(os.environ, INITIAL_NO_AUTH_ACTION_COUNT="3")
     log = open(log_dir / f"moto-{port}.log", "wb")  # noqa: SIM115 — закрывается вместе с процессом
+    # Тестовый процесс убит (Ctrl-C, сторож сборки в .ci/run) — ядро убьёт и moto: сирот не остаётся.
     process = subprocess.Popen([sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
-                               env=env, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+                               env=env, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                               preexec_fn=_die_with_parent if sys.platform == "linux" else None)
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 30
     while True:
@@ -139,9 +143,48 @@ def wait_for_weed_build(timeout: float = 1200) -> None:
         time.sleep(2)
 
 
-def pytest_collection_modifyitems(items):
-    """Тесты SeaweedFS — последними: в CI к их очереди сборка weed уже закончится."""
-    items.sort(key=lambda item: "seaweedfs" in item.nodeid or item.get_closest_marker("compat") is not None)
+# Маркер вида сервера: быстрый круг `-m "not ceph and not seaweedfs and not s3rver and not slow and not cluster
+# and not compat"` не запускает ни Ceph, ни SeaweedFS, ни s3rver.
+KIND_MARKERS = {"moto": "moto", "ceph-http": "ceph", "ceph-tls": "ceph", "seaweedfs": "seaweedfs", "s3rver": "s3rver"}
+# Фикстуры, которые сами поднимают сервер (или требуют его пакеты).
+FIXTURE_MARKERS = {"moto_servers": "moto", "ceph": "ceph", "ceph_installed": "ceph", "ceph_with_mgr": "ceph",
+                   "seaweedfs": "seaweedfs", "s3rver_servers": "s3rver"}
+SERVERS_OF_LITERAL = re.compile(r"""servers_of\(\s*["']([\w-]+)["']""")
+
+
+def server_markers(item) -> set[str]:
+    """Виды серверов теста: параметр фикстуры servers или параметр kind, фикстуры серверов,
+    вызовы servers_of("вид") в теле теста."""
+    found = {FIXTURE_MARKERS[name] for name in item.fixturenames if name in FIXTURE_MARKERS}
+    params = getattr(item, "callspec", None)
+    for name in ("servers", "kind"):
+        if params and params.params.get(name) in KIND_MARKERS:
+            found.add(KIND_MARKERS[params.params[name]])
+    function = getattr(item, "function", None)
+    if "servers_of" in item.fixturenames and function is not None:
+        try:
+            found.update(KIND_MARKERS[kind] for kind in SERVERS_OF_LITERAL.findall(inspect.getsource(function))
+                         if kind in KIND_MARKERS)
+        except (OSError, TypeError):
+            pass
+    return found
+
+
+def pytest_collection_modifyitems(config, items):
+    """Маркер вида сервера на каждом тесте, которому нужен сервер; тесты SeaweedFS — последними:
+    в CI к их очереди сборка weed уже закончится."""
+    unmarked = []
+    for item in items:
+        for marker in sorted(server_markers(item)):
+            item.add_marker(marker)
+        has_marker = any(item.get_closest_marker(marker) for marker in set(KIND_MARKERS.values()))
+        if "servers_of" in item.fixturenames and not has_marker:
+            unmarked.append(item.nodeid)
+    if unmarked:
+        raise pytest.UsageError("тесты с servers_of без маркера вида сервера (задайте параметр kind, "
+                                "servers_of(\"вид\") или маркер явно): " + ", ".join(unmarked))
+    items.sort(key=lambda item: item.get_closest_marker("seaweedfs") is not None
+               or item.get_closest_marker("compat") is not None)
 
 
 @pytest.fixture(scope="session")

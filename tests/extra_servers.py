@@ -1,7 +1,7 @@
 """Ещё два настоящих S3-сервера для тестов: SeaweedFS и s3rver.
 
 SeaweedFS (Apache-2.0) — распределённое хранилище со шлюзом S3, подписи проверяет. Бинарник weed
-собирается из исходников закреплённой версии (tests/seaweedfs.version) в кэш машины блоком
+собирается из исходников закреплённого выпуска (tests/seaweedfs.version) в кэш машины блоком
 «SeaweedFS» из .ci/run; здесь запускается `weed mini` (мастер, том, filer, шлюз S3 и admin в одном
 процессе) с двумя пользователями из конфигурации identities — два эндпоинта, как user1/user2 у Ceph.
 Почему mini, а не `weed server -s3`: это режим SeaweedFS для разработки и тестов (и команда образа
@@ -37,7 +37,17 @@ from pathlib import Path
 from ceph_cluster import free_port
 
 TESTS = Path(__file__).resolve().parent
-WEED_VERSION = (TESTS / "seaweedfs.version").read_text().strip()
+
+
+def weed_pin(path: Path = TESTS / "seaweedfs.version") -> dict[str, str]:
+    """tests/seaweedfs.version: «release 4.53» (номер выпуска, как в README и docker-compose.yml),
+    «module v0.0.0-…» (он же — псевдоверсия модуля Go: теги SeaweedFS не семвер) и «go 1.26.6»."""
+    lines = [line.split() for line in path.read_text().splitlines() if line.strip() and not line.startswith("#")]
+    return {fields[0]: fields[1] for fields in lines}
+
+
+WEED_PIN = weed_pin()
+WEED_RELEASE, WEED_VERSION, WEED_GO = WEED_PIN["release"], WEED_PIN["module"], WEED_PIN["go"]
 WEED_MODULE = "github.com/seaweedfs/seaweedfs"
 S3RVER_DIR = TESTS / "s3rver"
 S3RVER_VERSION = json.loads((S3RVER_DIR / "package.json").read_text())["dependencies"]["s3rver"]
@@ -61,8 +71,8 @@ def seaweedfs_missing() -> str | None:
     """Почему SeaweedFS здесь не запустить, или None."""
     binary = weed_binary()
     if not (binary.is_file() and os.access(binary, os.X_OK)):
-        return (f"нет weed {WEED_VERSION} ({binary}) — соберите его блоком «SeaweedFS» из .ci/run "
-                f"(go build из {WEED_MODULE}@{WEED_VERSION})")
+        return (f"нет weed {WEED_RELEASE} ({binary}) — соберите его блоком «SeaweedFS» из .ci/run "
+                f"(go build из {WEED_MODULE}@{WEED_VERSION}, нужен Go ≥ {WEED_GO})")
     return None
 
 

@@ -62,11 +62,13 @@ def test_ctrl_c_while_the_big_file_is_generated(moto_servers, tmp_path):
 
 def test_ctrl_c_during_a_duckdb_query(moto_servers, tmp_path):
     """Раньше: трассировка, код 1 — и run_demo.py шёл к следующим шагам."""
-    env, _ = lecture_env(tmp_path, moto_servers)
+    env, buckets = lecture_env(tmp_path, moto_servers)
     assert run_step("create_bucket.py", env, tmp_path).returncode == 0
     process, log = start("duckdb_pushdown.py", env, tmp_path, "20000000")
     wait_for_text(log, "first", process)  # блок эндпоинта начался: DuckDB генерирует и пишет Parquet
-    time.sleep(1)
+    # Не «подождать секунду», а увидеть на сервере, что запрос идёт: COPY в S3 открыл составную загрузку.
+    wait_for_multipart(moto_servers[0].client(), f"{buckets[0]}-duckdb", process,
+                       key="pushdown/events-20000000.parquet", timeout=60)
     output = interrupted_cleanly(process, log)
     assert "✗ first: прервано (Ctrl-C)" in output and "second" not in output
 

@@ -9,6 +9,7 @@ import pytest
 import yaml
 from conftest import ROOT
 from dotenv import dotenv_values
+from extra_servers import WEED_RELEASE, seaweedfs_missing, weed_binary, weed_pin
 
 # Эндпоинт в .env.example → его сервис в docker-compose.yml и опубликованный порт S3.
 # Эндпоинт local — MinIO в Docker или встроенный local_s3.py на том же порту; имя не «minio»,
@@ -40,6 +41,36 @@ def test_compose_pins_seaweedfs_release():
     images = {name: service["image"] for name, service in compose_services().items()}
     assert re.fullmatch(r"chrislusf/seaweedfs:\d+\.\d+", images["seaweedfs"]), images
     assert {i for i in images.values() if "minio" not in i} == {images["seaweedfs"]}, images
+
+
+def test_readme_and_compose_name_the_seaweedfs_release_that_tests_build():
+    """tests/seaweedfs.version — одно место: номер выпуска и его псевдоверсия модуля Go; README и образ
+    в docker-compose.yml называют тот же выпуск."""
+    pin = weed_pin()
+    assert re.fullmatch(r"\d+\.\d+", pin["release"]), pin
+    assert re.fullmatch(r"v0\.0\.0-\d{14}-[0-9a-f]{12}", pin["module"]), pin
+    assert re.fullmatch(r"\d+\.\d+(\.\d+)?", pin["go"]), pin
+    assert compose_services()["seaweedfs"]["image"] == f"chrislusf/seaweedfs:{pin['release']}"
+    compose = (ROOT / "docker-compose.yml").read_text()
+    assert set(re.findall(r"[Рр]елиз\w* (\d+\.\d+)", compose)) == {pin["release"]}
+    readme = (ROOT / "README.md").read_text()
+    assert set(re.findall(r"seaweedfs:(\d+\.\d+)", readme)) == {pin["release"]}
+    row = re.search(r"^\| SeaweedFS \(`weed mini`[^|]*\| ([^|]+) \|", readme, re.M)
+    assert row and row.group(1).strip() == pin["release"], row
+    ci = (ROOT / ".ci" / "run").read_text()
+    assert "tests/seaweedfs.version" in ci and "4.53" not in ci  # .ci/run берёт номер из файла, своего нет
+
+
+@pytest.mark.seaweedfs
+def test_built_weed_is_the_pinned_release():
+    """Собранный из псевдоверсии weed называет себя выпуском из tests/seaweedfs.version."""
+    from conftest import require_server, wait_for_weed_build
+
+    wait_for_weed_build()
+    require_server(seaweedfs_missing(), "SeaweedFS")
+    result = subprocess.run([str(weed_binary()), "version"], capture_output=True, text=True, timeout=30)
+    assert result.returncode == 0, result.stderr
+    assert f" {WEED_RELEASE} " in result.stdout, result.stdout  # «version 30GB 4.53 7506e5f9… linux amd64»
 
 
 @pytest.mark.skipif(shutil.which("docker-compose") is None, reason="нет docker-compose: apt-get install docker-compose")

@@ -1,0 +1,23 @@
+"""Пол шага create_remove_bucket.py: самая короткая программа с теми же запросами к S3, что у шага, в том же
+порядке, без вывода и проверок (её запускает bench/step_cost.py). Вручную — с теми же переменными
+окружения, что у шага, против встроенного S3 (`python local_s3.py`: 127.0.0.1:9000, бакет lecture),
+после шагов, которые готовят его данные:
+    LOCAL_ENDPOINT_URL=http://127.0.0.1:9000 TITANIC_CSV=titanic.csv python bench/floors/create_remove_bucket.py
+"""
+import os
+url, key, secret, bucket = os.environ["LOCAL_ENDPOINT_URL"], "lecture", "lecture-secret", "lecture"
+data = os.environ["TITANIC_CSV"]
+
+import boto3
+from botocore.config import Config
+cfg = Config(signature_version="s3v4", s3={"addressing_style": "path"}, request_checksum_calculation="when_required",
+             response_checksum_validation="when_required")
+s3 = boto3.client("s3", endpoint_url=url, aws_access_key_id=key, aws_secret_access_key=secret,
+                  region_name="us-east-1", config=cfg)
+
+from minio import Minio
+mc = Minio(url.split("//")[1], access_key=key, secret_key=secret, secure=False, region="us-east-1")
+
+mc.bucket_exists("lecture-tmp")
+s3.create_bucket(Bucket="lecture-tmp"); s3.list_buckets(); s3.delete_bucket(Bucket="lecture-tmp"); s3.list_buckets()
+mc.make_bucket("lecture-tmp"); mc.list_buckets(); mc.remove_bucket("lecture-tmp"); mc.list_buckets()

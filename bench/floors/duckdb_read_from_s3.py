@@ -1,0 +1,20 @@
+"""Пол шага duckdb_read_from_s3.py: самая короткая программа с теми же запросами к S3, что у шага, в том же
+порядке, без вывода и проверок (её запускает bench/step_cost.py). Вручную — с теми же переменными
+окружения, что у шага, против встроенного S3 (`python local_s3.py`: 127.0.0.1:9000, бакет lecture),
+после шагов, которые готовят его данные:
+    LOCAL_ENDPOINT_URL=http://127.0.0.1:9000 TITANIC_CSV=titanic.csv python bench/floors/duckdb_read_from_s3.py
+"""
+import os
+url, key, secret, bucket = os.environ["LOCAL_ENDPOINT_URL"], "lecture", "lecture-secret", "lecture"
+data = os.environ["TITANIC_CSV"]
+
+import duckdb, duckdb_extension_httpfs, pathlib
+con = duckdb.connect()
+con.load_extension(str(next(pathlib.Path(duckdb_extension_httpfs.__path__[0]).rglob("httpfs.duckdb_extension"))))
+con.execute(f"CREATE SECRET (TYPE s3, KEY_ID '{key}', SECRET '{secret}', REGION 'us-east-1', "
+            f"ENDPOINT '{url.split('//')[1]}', USE_SSL false, URL_STYLE 'path')")
+
+con.execute("SELECT Pclass, Sex, count(*), avg(Survived) FROM 's3://lecture-duckdb/titanic.parquet' "
+            "GROUP BY ALL ORDER BY ALL").fetchall()
+con.execute("SELECT Pclass, count(*) FROM read_parquet('s3://lecture-duckdb/titanic_by_class/*/*.parquet', "
+            "hive_partitioning = true) GROUP BY ALL ORDER BY ALL").fetchall()
