@@ -222,9 +222,10 @@ def _xml_or_not_s3(operation_model, response_dict, **_) -> None:
     from xml.etree import ElementTree
 
     shape = operation_model.output_shape
-    payload = shape.serialization.get("payload") if shape is not None else None
-    if response_dict["status_code"] != 200 or shape is None or operation_model.has_event_stream_output \
-            or (payload and shape.members[payload].type_name in ("blob", "string")):  # тело — данные, не XML
+    if response_dict["status_code"] != 200 or shape is None or operation_model.has_event_stream_output:
+        return
+    payload = shape.serialization.get("payload")
+    if payload and shape.members[payload].type_name in ("blob", "string"):  # тело — сами данные (GetObject)
         return
     body = response_dict["body"]
     if not body:
@@ -237,6 +238,8 @@ def _xml_or_not_s3(operation_model, response_dict, **_) -> None:
         raise failures.NotS3(f"{operation_model.name}: 200, а XML не разобрать") from None
     if root.tag == "Error":
         response_dict["status_code"] = 500
+    elif root.tag.rsplit("}", 1)[-1].lower() == "html":  # страница прокси — тоже XML, но не ответ S3
+        raise failures.NotS3(f"{operation_model.name}: 200 с HTML-страницей")
 
 
 def literal(value: str) -> str:

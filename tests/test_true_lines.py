@@ -139,6 +139,14 @@ def test_empty_200_to_a_listing_is_not_s3(prepared, tmp_path, script):
     true_line(result, "broken", UNPARSED)
 
 
+def test_a_well_formed_html_200_to_a_listing_is_not_s3(prepared, tmp_path):
+    """HTML — тоже разбираемый XML: botocore видел в нём ответ без бакетов, дальше KeyError: 'Buckets'."""
+    page = reply(200, b"<html><body>ok</body></html>", {"Content-Type": "application/xml"})
+    result = through(prepared, when(page, method="GET"), "list_objects.py", tmp_path)
+    assert_good_went_on(result)
+    true_line(result, "broken", UNPARSED)
+
+
 @pytest.mark.parametrize("fault", [truncated(60), gzipped()], ids=["truncated", "gzip"])
 @pytest.mark.parametrize(("kind", "script"), [
     *(("moto", script) for script in ("list_bucket.py", "list_objects.py", "plain_http.py", "cleanup.py")),
