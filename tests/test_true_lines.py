@@ -83,6 +83,7 @@ def assert_good_went_on(result) -> None:
 
 # ── 1. Перенаправление ───────────────────────────────────────────────────────────────────────────
 
+@pytest.mark.moto  # prepared — всегда moto
 @pytest.mark.parametrize(("script", "body"), [
     ("list_bucket.py", "empty"), ("cleanup.py", "empty"), ("upload_object.py", "empty"),
     ("create_bucket.py", "xml"), ("list_bucket.py", "xml"), ("upload_object.py", "xml"),
@@ -119,6 +120,7 @@ def test_odd_keys_are_shown_as_they_are(servers, tmp_path):
                    if line.count("│") > 2), (key, result.stdout)
 
 
+@pytest.mark.moto  # prepared — всегда moto
 def test_a_server_message_with_brackets_is_printed_as_is(prepared, tmp_path):
     message = "нет [/] закрытия [red]вот"
     result = through(prepared, every(status(400, "WeirdError", message=message)), "list_bucket.py", tmp_path)
@@ -131,6 +133,7 @@ def test_a_server_message_with_brackets_is_printed_as_is(prepared, tmp_path):
 UNPARSED = "не S3 — ответ не разобрать"
 
 
+@pytest.mark.moto  # prepared — всегда moto
 @pytest.mark.parametrize("script", ["list_objects.py", "cleanup.py", "list_bucket.py"])
 def test_empty_200_to_a_listing_is_not_s3(prepared, tmp_path, script):
     """Раньше: KeyError: 'Buckets'."""
@@ -139,6 +142,7 @@ def test_empty_200_to_a_listing_is_not_s3(prepared, tmp_path, script):
     true_line(result, "broken", UNPARSED)
 
 
+@pytest.mark.moto  # prepared — всегда moto
 def test_a_well_formed_html_200_to_a_listing_is_not_s3(prepared, tmp_path):
     """HTML — тоже разбираемый XML: botocore видел в нём ответ без бакетов, дальше KeyError: 'Buckets'."""
     page = reply(200, b"<html><body>ok</body></html>", {"Content-Type": "application/xml"})
@@ -198,6 +202,7 @@ def test_gzipped_parquet_through_pandas_is_not_parquet(prepared_on, tmp_path, ki
 
 # ── 6. aiohttp (s3fs) — те же исходы, что у botocore ────────────────────────────────────────────
 
+@pytest.mark.moto  # prepared — всегда moto
 @pytest.mark.parametrize(("script", "client"), [("list_bucket.py", "Boto3"),
                                                ("pandas_dataframe_from_s3.py", "aiobotocore")])
 def test_not_http_at_all_is_the_same_line_through_botocore_and_aiohttp(prepared, tmp_path, script, client):
@@ -211,6 +216,7 @@ def test_not_http_at_all_is_the_same_line_through_botocore_and_aiohttp(prepared,
 
 # ── 7. HTML вместо XML тегов ─────────────────────────────────────────────────────────────────────
 
+@pytest.mark.moto  # prepared — всегда moto
 def test_html_200_to_tagging_is_not_s3(prepared, tmp_path):
     """Раньше: minio ValueError: XML element <TagSet> not found — с трассировкой."""
     page = reply(200, b"<html><body>ok</body></html>", {"Content-Type": "application/xml"})
@@ -232,6 +238,7 @@ def an_hour_ahead():
     return every(status(403, "AccessDenied", headers={"Date": formatdate(time.time() + 3600, usegmt=True)}))
 
 
+@pytest.mark.moto  # prepared — всегда moto
 @pytest.mark.parametrize("script", CLOCK_CLIENTS)
 @pytest.mark.parametrize(("make_rule", "says"), [
     (lambda: when(SKEWED, method=("GET", "PUT", "POST", "DELETE")),
@@ -249,6 +256,7 @@ def test_a_clock_error_is_the_clock_and_not_the_keys(prepared, tmp_path, script,
 
 # ── 9. Файл данных ───────────────────────────────────────────────────────────────────────────────
 
+@pytest.mark.moto  # prepared — всегда moto
 def test_an_overlong_field_in_the_data_file_is_a_settings_error(prepared, tmp_path):
     """Раньше: _csv.Error: field larger than field limit — трассировка и код 1."""
     rows = list(csv.reader(DATA.open()))
