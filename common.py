@@ -426,26 +426,35 @@ def summary() -> int:
 def run(main: Callable[[], int]) -> int:
     """Весь скрипт под одной защитой: Ctrl-C где угодно — «прервано» и код 130, ошибка лекции вне
     эндпоинта — одна строка с отчётом и код 4. После main поздний Ctrl-C уже ничего не меняет:
-    итог шага — его собственный."""
+    итог шага — его собственный. Сигнал может прийти и посреди выхода из блока эндпоинта (тогда
+    его срок ещё взведён): сначала всё гасим, потом говорим."""
     try:
-        code = main()
-    except KeyboardInterrupt:
-        code = _interrupted()
-    except Exception as error:  # noqa: BLE001 — ошибка лекции: строка и отчёт, а не трассировка
         try:
-            fail(unexpected(error))
-        except KeyboardInterrupt:
-            pass
-        code = report.BUG
-    deadline.finished()
+            code = main()
+        finally:
+            _settle()
+    except (KeyboardInterrupt, deadline.Expired):
+        _settle()
+        if not deadline.interrupted():  # срок истёк, когда блок эндпоинта уже не мог его объяснить
+            fail("срок эндпоинта истёк при завершении шага")
+            return 1
+        sys.stdout.write("\n✗ прервано (Ctrl-C)\n")
+        sys.stdout.flush()
+        return deadline.INTERRUPTED
+    except Exception as error:  # noqa: BLE001 — ошибка лекции: строка и отчёт, а не трассировка
+        fail(unexpected(error))
+        return report.BUG
     return code
 
 
-def _interrupted() -> int:
-    deadline.finished()
-    sys.stdout.write("\n✗ прервано (Ctrl-C)\n")
-    sys.stdout.flush()
-    return deadline.INTERRUPTED
+def _settle() -> None:
+    """Погасить срок и Ctrl-C. Каждый из них прерывает не больше одного раза: повтор — и больше нечему."""
+    for _ in range(3):
+        try:
+            deadline.finished()
+            return
+        except (KeyboardInterrupt, deadline.Expired):
+            continue
 
 
 # ── Другие клиенты (шаг 20): pyarrow, polars, rclone и AWS CLI из той же записи Endpoint ─────────

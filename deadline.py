@@ -42,7 +42,7 @@ def also_interrupt(callback) -> None:
 
 def finished() -> None:
     """Скрипт закончил: поздний Ctrl-C не меняет его итог и не убивает процесс, пока Python завершается."""
-    _state.inside = False
+    _state.inside = _state.armed = False
     if threading.current_thread() is threading.main_thread():
         signal.signal(signal.SIGINT, signal.SIG_IGN)
 
@@ -62,6 +62,7 @@ def _on_sigint(signum, frame) -> None:
 
 def _on_alarm(signum, frame) -> None:
     if _state.armed:
+        _state.armed = False  # срок прерывает один раз
         raise Expired
 
 
