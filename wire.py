@@ -255,7 +255,8 @@ def _record(endpoint, method, url, headers, parsed, row=None) -> None:
     row — запись-намерение этого запроса; у DuckDB её нет (о его запросах узнаём после)."""
     bucket, key, query = _address(endpoint, url)
     write = _write(method, url, endpoint)
-    if write and row is None:
+    unnamed = write is not None and write[0] == "upload" and not parsed.get("UploadId")  # DuckDB
+    if write and row is None and not unnamed:
         row = journal.intend(endpoint, *write)
     version = headers.get("x-amz-version-id") or parsed.get("VersionId")
     if version == "null":  # в бакете без версионирования «версия» одна
@@ -270,7 +271,7 @@ def _record(endpoint, method, url, headers, parsed, row=None) -> None:
         if upload:
             _own_uploads[upload] = Upload(bucket, key, upload, _owner(endpoint))
             journal.confirm(row, upload=upload)
-        else:  # DuckDB: UploadId в теле ответа, которого его журнал не хранит, — узнаем по частям
+        elif row is not None:  # UploadId в теле ответа, которого журнал DuckDB не хранит, — узнаем по частям
             journal.forget(row)  # (_upload_seen запомнил начало загрузки)
     elif write:  # объект: PUT, копия или Complete
         if "uploadId" in query:

@@ -188,14 +188,6 @@ def set_upload(row: int, upload: str) -> None:
     _run("UPDATE writes SET upload = ? WHERE id = ?", (upload, row))
 
 
-def close() -> None:
-    global _connection, _opened_for
-    with _lock:
-        if _connection is not None:
-            _connection.close()
-        _connection = _opened_for = None
-
-
 def _import_old_journal(connection: sqlite3.Connection) -> None:
     """Журнал прошлой версии лекции (.s3-lecture/journal.jsonl в каталоге запуска) переносится сюда один раз;
     испорченные строки пропускаются, файл переименовывается в journal.jsonl.imported."""
