@@ -8,7 +8,7 @@
 
 Необязательное сравнение (aws, rclone), которое не удалось запустить, — одна строка, и бенчмарк
 идёт дальше; код выхода 1 — только если не прошёл сам шаг или его пол. В конце — готовый
-Markdown-блок для раздела README «Сколько стоит каждый шаг»: машина, число запусков, таблица.
+Markdown-блок для docs/cost.md «Сколько стоит каждый шаг»: машина, число запусков, таблица.
 
 Запуск: poetry run python bench/step_cost.py [--runs 5] [--only list_bucket.py ...]
 Быстрая самопроверка: poetry run python bench/step_cost.py --runs 1 --only list_bucket.py
@@ -60,7 +60,7 @@ NOTES = {"presigned_url.py": "2 с — ожидание срока ссылки"
 FLOORS = Path(__file__).resolve().parent / "floors"
 FLOOR = {path.name: path.read_text(encoding="utf-8") for path in sorted(FLOORS.glob("*.py"))}
 
-# Раздел README «Сколько стоит каждый шаг» — всё, что ниже заголовка; машину и числа подставляет замер.
+# docs/cost.md «Сколько стоит каждый шаг» — всё, что ниже заголовка; машину и числа подставляет замер.
 README_TEXT = """\
 ```bash
 poetry run python bench/step_cost.py {options}
@@ -280,7 +280,7 @@ def bench(args, measured: list[str], warmup: list[str]) -> int:
         rows="\n".join(f"| {script}{f' ({NOTES[script]})' if script in NOTES else ''} | {wall:.0f} | {least:.0f} | "
                        f"{common.number(ratio, 2)} |" for script, wall, least, ratio in rows),
         summary=wrap(summary(extra, speeds, tools, share, set(measured))))
-    common.console.rule("Для README: раздел «Сколько стоит каждый шаг», всё ниже заголовка")
+    common.console.rule("Для docs/cost.md «Сколько стоит каждый шаг»: всё ниже заголовка")
     print(block, end="", flush=True)  # без rich: ни переносов строк, ни разметки в квадратных скобках
     common.console.rule()
     return 0

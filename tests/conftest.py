@@ -289,6 +289,12 @@ def fresh_bucket(servers):
     return server, s3, bucket
 
 
+def documentation() -> dict[str, str]:
+    """README.md (лекция) и docs/*.md (руководство): путь от корня проекта → текст."""
+    files = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
+    return {str(path.relative_to(ROOT)): path.read_text(encoding="utf-8") for path in files}
+
+
 def journal_path(home: Path) -> Path:
     """Журнал лекции пользователя с HOME=home (base_env): ~/.local/state/s3-lecture/journal.sqlite."""
     return home / ".local" / "state" / "s3-lecture" / "journal.sqlite"

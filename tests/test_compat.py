@@ -33,7 +33,7 @@ MATRIX_STEPS = 30  # матрица на двух эндпоинтах — не 
 HUNG_EXTRA = 15  # секунд сверх эндпоинта, отказавшего сразу, — на зависший (таймауты клиентов, как в test_faults)
 README_KINDS = ("moto", "ceph-http", "ceph-tls", "seaweedfs", "s3rver")
 README_INTRO = ("Таблицу строит `poetry run python compat.py --markdown FILE` на серверах CI, по эндпоинту "
-                "каждого вида (имя эндпоинта — вид сервера); тест `pytest -m compat` сверяет её с README, "
+                "каждого вида (имя эндпоинта — вид сервера); тест `pytest -m compat` сверяет её с этим файлом, "
                 "а `S3_LECTURE_UPDATE_COMPAT=1 poetry run pytest -m compat` переписывает.")
 BEGIN, END = "<!-- compat:begin -->", "<!-- compat:end -->"
 
@@ -218,9 +218,12 @@ def test_ctrl_c_mid_matrix_removes_what_it_wrote(moto_servers, tmp_path):
     assert cleanup.returncode == 0 and "нечего" in cleanup.stdout, cleanup.stdout
 
 
+MATRIX_PAGE = ROOT / "docs" / "testing.md"  # раздел «Матрица совместимости»
+
+
 def readme_section() -> str:
-    readme = (ROOT / "README.md").read_text(encoding="utf-8")
-    assert readme.count(BEGIN) == readme.count(END) == 1, "в README нет пары маркеров compat"
+    readme = MATRIX_PAGE.read_text(encoding="utf-8")
+    assert readme.count(BEGIN) == readme.count(END) == 1, "в docs/testing.md нет пары маркеров compat"
     return readme.split(BEGIN, 1)[1].split(END, 1)[0]
 
 
@@ -244,12 +247,12 @@ def test_readme_matrix_is_what_compat_prints_on_the_ci_servers(servers_of, tmp_p
     if current == generated:
         return
     if os.environ.get("S3_LECTURE_UPDATE_COMPAT"):
-        readme = ROOT / "README.md"
+        readme = MATRIX_PAGE
         text = readme.read_text(encoding="utf-8")
         readme.write_text(text.replace(f"{BEGIN}{current}{END}", f"{BEGIN}{generated}{END}"), encoding="utf-8")
         return
-    diff = "\n".join(difflib.unified_diff(current.splitlines(), generated.splitlines(), "README.md", "compat.py",
+    diff = "\n".join(difflib.unified_diff(current.splitlines(), generated.splitlines(), "docs/testing.md", "compat.py",
                                           lineterm=""))
-    pytest.fail("Матрица совместимости в README расходится с тем, что печатает compat.py на серверах CI.\n"
+    pytest.fail("Матрица совместимости в docs/testing.md расходится с тем, что печатает compat.py на серверах CI.\n"
                 "Обновите её: S3_LECTURE_UPDATE_COMPAT=1 poetry run pytest -m compat "
                 f"(перепишет текст между {BEGIN} и {END}).\n{diff}")

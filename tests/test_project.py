@@ -7,7 +7,7 @@ import sys
 
 import pytest
 import yaml
-from conftest import ROOT
+from conftest import ROOT, documentation
 from dotenv import dotenv_values
 from extra_servers import WEED_RELEASE, seaweedfs_missing, weed_binary, weed_pin
 
@@ -22,9 +22,12 @@ def compose_services() -> dict:
 
 
 def test_ci_runs_the_test_command_from_readme():
+    """README даёт команду тестов в «Двух командах», docs/testing.md — в разделе «Тесты»; CI — та же."""
     readme = (ROOT / "README.md").read_text()
-    command = re.search(r"## Тесты\s+```bash\n(.+)\n```", readme).group(1)
-    assert command == "poetry run pytest"
+    chain = re.search(r"Тесты \(команда та же, что запускает CI\):\s+```bash\n(.+)\n```", readme).group(1)
+    testing = (ROOT / "docs" / "testing.md").read_text()
+    command = re.search(r"## Тесты\s+```bash\n(.+)\n```", testing).group(1)
+    assert command == "poetry run pytest" and chain.endswith(f"&& {command}"), (chain, command)
     ci = (ROOT / ".ci" / "run").read_text().strip().splitlines()
     assert ci[-1] == command
 
@@ -53,7 +56,7 @@ def test_readme_and_compose_name_the_seaweedfs_release_that_tests_build():
     assert compose_services()["seaweedfs"]["image"] == f"chrislusf/seaweedfs:{pin['release']}"
     compose = (ROOT / "docker-compose.yml").read_text()
     assert set(re.findall(r"[Рр]елиз\w* (\d+\.\d+)", compose)) == {pin["release"]}
-    readme = (ROOT / "README.md").read_text()
+    readme = "\n".join(documentation().values())  # README.md и docs/
     assert set(re.findall(r"seaweedfs:(\d+\.\d+)", readme)) == {pin["release"]}
     row = re.search(r"^\| SeaweedFS \(`weed mini`[^|]*\| ([^|]+) \|", readme, re.M)
     assert row and row.group(1).strip() == pin["release"], row
@@ -119,7 +122,7 @@ def test_readme_quotes_what_step_3_prints_without_the_data_file(tmp_path):
     """Строки таблицы «Если что-то пошло не так» о файле данных — дословно то, что печатает шаг 3."""
     from conftest import base_env, run_step
 
-    readme = (ROOT / "README.md").read_text()
+    readme = (ROOT / "docs" / "troubleshooting.md").read_text()
     quoted = r"^\| `(Ошибка настройки: (?:нет файла данных|не удалось скачать)[^`]*?)(?: …)?` \|"
     rows = re.findall(quoted, readme, re.M)
     assert len(rows) == 2, rows

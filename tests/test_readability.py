@@ -16,7 +16,7 @@ from itertools import zip_longest
 from urllib.parse import urlsplit
 
 import pytest
-from conftest import ROOT, base_env, run_step
+from conftest import ROOT, base_env, documentation, run_step
 from dotenv import dotenv_values
 from rich.cells import cell_len
 
@@ -404,7 +404,6 @@ def test_display_checks_catch_each_problem():
 
 # ── 4. README и .env.example говорят то же, что код ─────────────────────────────────────────────
 
-README = ROOT / "README.md"
 ENV_EXAMPLE = ROOT / ".env.example"
 PROVIDERS = {  # префикс переменных: адрес, регион
     "YANDEX": ("https://storage.yandexcloud.net", "ru-central1"),
@@ -429,21 +428,23 @@ def endpoint_urls_in_env_example() -> dict[str, tuple[int, str]]:
     return urls
 
 
-def endpoint_urls_in_readme() -> dict[str, int]:
-    """Адреса https без пути (так задаётся эндпоинт) — с номером первой строки README."""
+def endpoint_urls_in_readme() -> dict[str, str]:
+    """Адреса https без пути (так задаётся эндпоинт) в README и docs/ — с файлом и номером первой строки."""
     urls = {}
-    for n, line in enumerate(README.read_text().splitlines(), start=1):
-        for url in re.findall(r"https://[^\s`|)<>\"',]+", line):
-            if urlsplit(url.rstrip("/.")).path == "":
-                urls.setdefault(url.rstrip("/."), n)
+    for name, text in documentation().items():
+        for n, line in enumerate(text.splitlines(), start=1):
+            for url in re.findall(r"https://[^\s`|)<>\"',]+", line):
+                if urlsplit(url.rstrip("/.")).path == "":
+                    urls.setdefault(url.rstrip("/."), f"{name}:{n}")
     return urls
 
 
 def test_endpoint_urls_agree_between_readme_and_env_example():
     readme, env = endpoint_urls_in_readme(), endpoint_urls_in_env_example()
     assert readme and env, (readme, env)
-    only_readme = [f"README.md:{n}: {url} — нет в .env.example" for url, n in readme.items() if url not in env]
-    only_env = [f".env.example:{n}: {url} — нет в README.md" for url, (n, _) in env.items() if url not in readme]
+    only_readme = [f"{where}: {url} — нет в .env.example" for url, where in readme.items() if url not in env]
+    only_env = [f".env.example:{n}: {url} — нет ни в README.md, ни в docs/" for url, (n, _) in env.items()
+                if url not in readme]
     assert not only_readme + only_env, "\n".join(only_readme + only_env)
 
 
@@ -457,12 +458,12 @@ def test_provider_endpoint_and_region(provider):
         problems.append(f".env.example: {provider}_ENDPOINT_URL={env.get(f'{provider}_ENDPOINT_URL')}, нужно {url}")
     if env.get(f"{provider}_REGION") != region:
         problems.append(f".env.example: {provider}_REGION={env.get(f'{provider}_REGION')}, нужно {region}")
-    lines = README.read_text().splitlines()
+    lines = (ROOT / "docs" / "providers.md").read_text().splitlines()
     rows = [n for n, line in enumerate(lines, start=1) if url in line]
     if not rows:
-        problems.append(f"README.md: нет адреса {url}")
+        problems.append(f"docs/providers.md: нет адреса {url}")
     elif not any(re.search(rf"(?<![\w-]){re.escape(region)}(?![\w-])", lines[n - 1]) for n in rows):
-        problems.append(f"README.md:{rows[0]}: рядом с {url} нет региона {region}")
+        problems.append(f"docs/providers.md:{rows[0]}: рядом с {url} нет региона {region}")
     assert not problems, "\n".join(problems)
 
 
@@ -512,12 +513,14 @@ def accepted_flags(script: str, tmp_path) -> set[str]:
 
 
 def test_readme_commands_run_existing_scripts_with_accepted_flags(tmp_path):
-    commands = commands_in(README.read_text())
-    assert any(c.script == "run_demo.py" for c in commands), [c.text for c in commands]
+    """Команды `python X.py --флаг` в README.md и docs/*.md: скрипт есть и флаг принимает."""
+    commands = [(name, command) for name, text in documentation().items() for command in commands_in(text)]
+    assert any(c.script == "run_demo.py" for _, c in commands), [c.text for _, c in commands]
+    assert {name for name, _ in commands} >= {"README.md", "docs/running.md", "docs/testing.md"}, commands
     flags: dict[str, set[str]] = {}
     problems = []
-    for command in commands:
-        where = f"README.md:{command.line}: `{command.text}`"
+    for name, command in commands:
+        where = f"{name}:{command.line}: `{command.text}`"
         if not (ROOT / command.script).is_file():
             problems.append(f"{where}: нет скрипта {command.script}")
             continue
