@@ -2,58 +2,27 @@
 
 Каждый клиент сообщает сюда о каждом своём HTTP-запросе: boto3 и s3fs — событиями botocore
 (request-created и response-received), minio — через свой пул соединений urllib3, DuckDB —
-своим журналом HTTP (duckdb_logs). Отсюда три вещи:
-- --trace: одна строка на запрос — клиент, метод, путь, статус, байты. S3 — это просто HTTP;
+своим журналом HTTP (lecture/duckdb_log.py), urllib — lecture/plain_http.py. Каждый обмен идёт
+в три места:
+- строка --trace (lecture/trace.py);
 - журнал записанного (lecture/journal.py): каждый объект (ключ, VersionId, ETag, время), бакет
   и составная загрузка, которые лекция создала, — с упреждением: сначала «собираюсь», потом
   «создано». cleanup.py удаляет ровно это;
-- незавершённые составные загрузки этого процесса (по UploadId): после сбоя и Ctrl-C лекция
-  отменяет только их, а не всё, что похоже на её ключи.
+- составные загрузки этого процесса (lecture/uploads.py).
 Заголовок Authorization, подпись и ключи не печатаются никогда.
 """
 
 from __future__ import annotations
 
-import os
-import sys
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
-from typing import NamedTuple
 from urllib.parse import parse_qsl, unquote, urlsplit
 from xml.etree import ElementTree
 
-from lecture import journal
-from words import human_size
+from lecture import journal, trace, uploads
+from lecture.trace import SIGNED_QUERY
 
-SIGNED_QUERY = ("X-Amz-", "Signature", "AWSAccessKeyId", "Expires")  # подпись ссылки: не печатаем
-LONG_IDS = {"uploadId", "versionId", "continuation-token"}  # случайные длинные: в трассировке — начало
-
-_trace = None  # функция печати строки трассировки или None
-_duckdb: list[list] = []  # [соединение, эндпоинт, сколько строк журнала DuckDB уже разобрано]
-_own_uploads: dict[str, Upload] = {}  # UploadId (или «?строка» журнала, пока не известен) → загрузка
-_duckdb_pending: dict[tuple, str | None] = {}  # (эндпоинт, бакет, ключ) → время начала загрузки DuckDB
 _seen: dict[str, str] = {}  # адрес эндпоинта → что видно по самим ответам: «нет Range» или «таймаут»
-
-
-class Upload(NamedTuple):
-    """Составная загрузка лекции. upload=None — UploadId не известен (DuckDB его не сообщает):
-    его находит ListMultipartUploads по точному ключу и времени начала around (часы сервера)."""
-    bucket: str
-    key: str
-    upload: str | None
-    owner: tuple[str, str] = ("", "")  # (адрес, аккаунт) — как в журнале
-    around: str | None = None
-    row: int | None = None
-
-
-def trace_if_asked(argv: list[str], printer) -> bool:
-    """--trace среди аргументов: убрать его и печатать запросы функцией printer."""
-    global _trace
-    if "--trace" not in argv:
-        return False
-    argv.remove("--trace")
-    _trace = printer
-    return True
 
 
 # ── Крючки клиентов ─────────────────────────────────────────────────────────────────────────────
@@ -70,10 +39,10 @@ def observe_botocore(events, endpoint, client: str) -> None:
             return
         sent = request.headers.get("Content-Length") or _length(request.body)
         if response_dict is None:  # ответа нет: таймаут, отказ, обрыв — создано ли, неизвестно
-            _print(client, request.method, request.url, type(exception).__name__, sent, None)
+            trace.line(client, request.method, request.url, type(exception).__name__, sent, None)
             return
-        _exchange(client, endpoint, request.method, request.url, response_dict["status_code"],
-                  response_dict["headers"], parsed_response or {}, sent, "Range" in request.headers, row)
+        exchange(client, endpoint, request.method, request.url, response_dict["status_code"],
+                 response_dict["headers"], parsed_response or {}, sent, "Range" in request.headers, row)
 
     events.register("request-created.s3", remember, unique_id=f"wire-request-{client}")
     events.register("response-received.s3", received, unique_id=f"wire-response-{client}")
@@ -99,103 +68,17 @@ def minio_pool(endpoint, **pool_settings):
             try:
                 response = super().urlopen(method, url, redirect=redirect, **kw)
             except Exception as error:
-                _print("minio", method, url, type(error).__name__, len(body) if body else None, None)
+                trace.line("minio", method, url, type(error).__name__, len(body) if body else None, None)
                 raise
             parsed = {}
             if kw.get("preload_content", True) and response.data.lstrip()[:1] == b"<":
                 parsed = _xml_fields(response.data)
             ranged = "Range" in (kw.get("headers") or {})
-            _exchange("minio", endpoint, method, url, response.status, response.headers, parsed,
-                      len(body) if body else None, ranged, row)
+            exchange("minio", endpoint, method, url, response.status, response.headers, parsed,
+                     len(body) if body else None, ranged, row)
             return response
 
     return ObservedPool(**pool_settings)
-
-
-
-
-def plain_http(method: str, url: str, endpoint, body: bytes | None = None, headers: dict | None = None,
-               timeout: float = 4) -> tuple[int, bytes]:
-    """Обычный HTTP-запрос без S3-библиотеки и без ключей (urllib); свой CA — из <ИМЯ>_CA_BUNDLE."""
-    import ssl
-    import urllib.error
-    import urllib.request
-
-    # Без Content-Type urllib объявит тело формой (x-www-form-urlencoded), а некоторые серверы её разбирают.
-    kind = {"Content-Type": "application/octet-stream"} if body is not None else {}
-    request = urllib.request.Request(url, data=body, method=method, headers={**kind, **(headers or {})})
-    context = ssl.create_default_context(cafile=endpoint.ca_bundle)
-    row = intend(endpoint, method, url)  # записанное по ссылке — тоже записано лекцией
-    try:
-        with urllib.request.urlopen(request, timeout=timeout, context=context) as response:
-            status, headers, data = response.status, response.headers, response.read()
-    except urllib.error.HTTPError as error:  # 403, 404 — тоже ответ сервера, его и показываем
-        status, headers, data = error.code, error.headers, error.read()
-    _exchange("urllib", endpoint, method, url, status, headers, {}, len(body) if body else None, row=row)
-    return status, data
-
-def observe_duckdb(con, endpoint) -> None:
-    """DuckDB пишет каждый свой HTTP-запрос в журнал duckdb_logs; разбираем его в flush()."""
-    con.execute("CALL enable_logging('HTTP')")
-    _duckdb.append([con, endpoint, 0])
-
-
-def duckdb_connections() -> list:
-    return [con for con, _, _ in _duckdb]
-
-
-def flush(stop_on_interrupt: bool = True) -> None:
-    """Новые запросы DuckDB: строки трассировки и записи журнала (DuckDB сам событий не шлёт).
-    Ctrl-C во время этого запроса DuckDB превращает в обычный RuntimeError — его поднимаем снова
-    как KeyboardInterrupt (stop_on_interrupt), иначе шаг шёл бы дальше, будто ничего не было."""
-    import deadline
-
-    for entry in _duckdb:
-        con, endpoint, seen = entry
-        try:
-            rows = con.execute(f"""
-                SELECT request.type, request.url, response.status, response.headers,
-                       request.request_body_length, request.headers['Range'] IS NOT NULL,
-                       request.duration_ms >= 900 * current_setting('http_timeout')::BIGINT
-                FROM duckdb_logs_parsed('HTTP') ORDER BY timestamp OFFSET {int(seen)}""").fetchall()
-        except Exception:  # noqa: BLE001 — соединение уже закрыто: читать нечего
-            if stop_on_interrupt and deadline.interrupted():
-                raise KeyboardInterrupt from None
-            continue
-        entry[2] += len(rows)
-        for method, url, status, headers, sent, ranged, waited in rows:
-            if waited:  # запрос длился весь http_timeout: curl оборвал его по сроку, даже если статус пришёл
-                _seen[endpoint.url] = "таймаут"
-            code = str(status).rsplit("_", 1)[-1]  # OK_200 → 200; без ответа — INVALID
-            if not code.isdigit():
-                _print("duckdb", method, url, "нет ответа", sent, None)
-                continue
-            _exchange("duckdb", endpoint, method, url, int(code), headers or {}, {}, sent, bool(ranged))
-
-
-def forget_duckdb() -> None:
-    """Конец блока: соединения DuckDB забыты; загрузки, UploadId которых клиент так и не показал, —
-    в журнал без UploadId: их найдёт ListMultipartUploads по ключу и времени."""
-    _duckdb.clear()
-    for (endpoint, bucket, key), around in list(_duckdb_pending.items()):
-        row = journal.intend(endpoint, "upload", bucket, key)
-        journal.confirm(row, modified=around)
-        _own_uploads[f"?{row}"] = Upload(bucket, key, None, _owner(endpoint), around, row)
-    _duckdb_pending.clear()
-
-
-def _upload_seen(endpoint, method, url, status, headers, parsed) -> None:
-    """Начало составной загрузки без UploadId в ответе (DuckDB не хранит тела ответов) и UploadId в адресе
-    части — при любом статусе: часть могла получить 500, а загрузка на сервере уже есть."""
-    bucket, key, query = _address(endpoint, url)
-    if method == "POST" and "uploads" in query and 200 <= status < 300 and not parsed.get("UploadId"):
-        _duckdb_pending[(endpoint, bucket, key)] = _moment(headers.get("date"))
-    elif method == "PUT" and "partNumber" in query and query.get("uploadId"):
-        _duckdb_pending.pop((endpoint, bucket, key), None)
-        upload = query["uploadId"]
-        if upload not in _own_uploads:
-            _own_uploads[upload] = Upload(bucket, key, upload, _owner(endpoint))
-            journal.record(endpoint, "upload", bucket, key, upload=upload)
 
 
 def seen(endpoint) -> str | None:
@@ -203,31 +86,35 @@ def seen(endpoint) -> str | None:
     return _seen.get(endpoint.url)
 
 
+def saw_timeout(endpoint) -> None:
+    """Запрос длился весь свой таймаут: клиент оборвал его по сроку, даже если статус пришёл."""
+    _seen[endpoint.url] = "таймаут"
+
+
 # ── Один обмен запрос–ответ ─────────────────────────────────────────────────────────────────────
 
-def _exchange(client, endpoint, method, url, status, headers, parsed, sent, ranged=False, row=None) -> None:
+def _upload_seen(endpoint, method, url, status, headers, parsed) -> None:
+    """Начало составной загрузки без UploadId в ответе (DuckDB не хранит тела ответов) и UploadId в адресе
+    части — при любом статусе: часть могла получить 500, а загрузка на сервере уже есть."""
+    bucket, key, query = _address(endpoint, url)
+    if method == "POST" and "uploads" in query and 200 <= status < 300 and not parsed.get("UploadId"):
+        uploads.started_unnamed(endpoint, bucket, key, _moment(headers.get("date")))
+    elif method == "PUT" and "partNumber" in query and query.get("uploadId"):
+        uploads.part_seen(endpoint, bucket, key, query["uploadId"])
+
+
+def exchange(client, endpoint, method, url, status, headers, parsed, sent, ranged=False, row=None) -> None:
+    """Один ответ сервера: строка --trace, загрузки, журнал. row — запись-намерение этого запроса."""
     headers = {k.lower(): v for k, v in dict(headers).items()}
     if ranged and status == 200:  # просили часть объекта (Range), получили весь: 200 вместо 206
         _seen[endpoint.url] = "нет Range"
     received = headers.get("content-length")
-    _print(client, method, url, status, sent, int(received) if str(received).isdigit() else None)
+    trace.line(client, method, url, status, sent, int(received) if str(received).isdigit() else None)
     _upload_seen(endpoint, method, url, status, headers, parsed)
     if 200 <= status < 300:
         _record(endpoint, method, url, headers, parsed, row)
     elif row is not None:  # сервер отказал: ничего не создано
         journal.forget(row)
-
-
-def _print(client, method, url, status, sent, received) -> None:
-    if _trace is None:
-        return
-    parts = urlsplit(url)
-    query = [f"{k}={v[:8] + '…' if k in LONG_IDS and len(v) > 12 else v}" if v else k
-             for k, v in parse_qsl(parts.query, keep_blank_values=True) if not k.startswith(SIGNED_QUERY)]
-    path = unquote(parts.path) + ("?" + "&".join(query) if query else "")
-    received = None if method == "HEAD" else received  # у HEAD тела нет: Content-Length — размер объекта
-    sizes = "".join(f" {arrow}{human_size(int(n))}" for arrow, n in (("↑", sent), ("↓", received)) if n)
-    _trace(f"{client:<6} {method:<6} {path} → {status}{sizes}")
 
 
 def _write(method: str, url: str, endpoint) -> tuple[str, str, str] | None:
@@ -269,28 +156,23 @@ def _record(endpoint, method, url, headers, parsed, row=None) -> None:
     elif write and write[0] == "upload":
         upload = parsed.get("UploadId")
         if upload:
-            _own_uploads[upload] = Upload(bucket, key, upload, _owner(endpoint))
+            uploads.started(endpoint, bucket, key, upload)
             journal.confirm(row, upload=upload)
         elif row is not None:  # UploadId в теле ответа, которого журнал DuckDB не хранит, — узнаем по частям
             journal.forget(row)  # (_upload_seen запомнил начало загрузки)
     elif write:  # объект: PUT, копия или Complete
         if "uploadId" in query:
-            _upload_finished(endpoint, bucket, key, query["uploadId"])
+            uploads.finished(endpoint, bucket, key, query["uploadId"])
         journal.confirm(row, version=version, etag=etag, modified=modified)
     elif method == "DELETE" and not key and not query:
         journal.record(endpoint, "bucket-deleted", bucket)
     elif method == "DELETE" and "uploadId" in query:
-        _upload_finished(endpoint, bucket, key, query["uploadId"])
+        uploads.finished(endpoint, bucket, key, query["uploadId"])
     elif method == "DELETE" and key:
         if headers.get("x-amz-delete-marker") == "true" and not query.get("versionId"):
             journal.record(endpoint, "object", bucket, key, version=version)  # метка удаления — тоже версия
         else:
             journal.record(endpoint, "deleted", bucket, key, version=query.get("versionId"))
-
-
-def _upload_finished(endpoint, bucket: str, key: str, upload: str) -> None:
-    _own_uploads.pop(upload, None)
-    journal.record(endpoint, "upload-done", bucket, key, upload=upload)
 
 
 def _moment(text) -> str | None:
@@ -329,100 +211,3 @@ def _xml_fields(body: bytes) -> dict:
     except (ElementTree.ParseError, ValueError):
         return {}
     return {child.tag.rsplit("}", 1)[-1]: (child.text or "") for child in root}
-
-
-# ── Составные загрузки лекции ───────────────────────────────────────────────────────────────────
-
-def _owner(endpoint) -> tuple[str, str]:
-    return journal.address(endpoint.url), journal.account(endpoint.access_key)
-
-
-def unfinished_uploads(endpoint) -> list[Upload]:
-    """Загрузки, которые лекция начала и не завершила и не отменила (по журналу)."""
-    started: dict[str, Upload] = {}
-    for entry in journal.entries(endpoint):
-        if entry["op"] == "upload" and entry["state"] == "done":
-            started[entry["upload"] or f"?{entry['id']}"] = Upload(
-                entry["bucket"], entry["key"], entry["upload"], _owner(endpoint), entry["modified"], entry["id"])
-        elif entry["op"] == "upload-done":
-            started.pop(entry["upload"], None)
-    return list(started.values())
-
-
-def abandoned_uploads(endpoint) -> list[Upload]:
-    """Незавершённые загрузки прошлых запусков: процесс, который их начал, уже не работает."""
-    alive = {entry["id"]: _alive(entry["pid"]) for entry in journal.entries(endpoint) if entry["op"] == "upload"}
-    return [upload for upload in unfinished_uploads(endpoint)
-            if (upload.upload or f"?{upload.row}") not in _own_uploads and not alive.get(upload.row)]
-
-
-def own_uploads(endpoint) -> list[Upload]:
-    """Незавершённые загрузки, начатые этим процессом."""
-    return [upload for upload in _own_uploads.values() if upload.owner == _owner(endpoint)]
-
-
-def find_upload(s3, upload: Upload) -> list[str]:
-    """UploadId загрузки, которого DuckDB не сообщил: начатая на этом же ключе в ту же секунду (±2 с по
-    часам сервера). Ключ — точный: чужие загрузки с другим ключом не трогаются. Сервер, у которого время
-    начала загрузок не настоящее (moto пишет 2010 год), — совпадения ключа достаточно."""
-    if upload.upload:
-        return [upload.upload]
-    if not upload.around:
-        return []
-    around = datetime.strptime(upload.around, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)
-    answer = s3.list_multipart_uploads(Bucket=upload.bucket, Prefix=upload.key)
-    found = []
-    for item in answer.get("Uploads", []):
-        apart = abs((item["Initiated"] - around).total_seconds())
-        if item["Key"] == upload.key and (apart <= 2 or apart > 86_400):
-            found.append(item["UploadId"])
-    return found
-
-
-def abort_uploads(endpoint, uploads: list[Upload], s3, seconds: float) -> list[Upload]:
-    """Отменяет ровно эти загрузки клиентом s3 за seconds секунд (UploadId не известен — сначала находит).
-    Сервер может быть уже недоступен: тогда загрузки остаются в журнале до следующего запуска."""
-    import deadline
-
-    aborted = []
-    with deadline.limit(seconds, endpoint.port, alarm=False):
-        for upload in uploads:
-            try:
-                found = find_upload(s3, upload)
-                for upload_id in found:
-                    s3.abort_multipart_upload(Bucket=upload.bucket, Key=upload.key, UploadId=upload_id)
-                    upload_done(endpoint, upload, upload_id)
-                if not upload.upload and not found:  # такой загрузки на сервере нет: отменять нечего
-                    upload_done(endpoint, upload, None)
-                if found:
-                    aborted.append(upload)
-            except (Exception, KeyboardInterrupt) as error:  # уборка после сбоя не порождает второй сбой
-                answer = getattr(error, "response", None)
-                if isinstance(answer, dict) and answer.get("Error", {}).get("Code") == "NoSuchUpload":
-                    upload_done(endpoint, upload, upload.upload)  # её уже нет: завершена или отменена
-    return aborted
-
-
-def upload_done(endpoint, upload: Upload, upload_id: str | None) -> None:
-    """Загрузки больше нет на сервере: в журнале она не числится незавершённой."""
-    _own_uploads.pop(upload.upload or f"?{upload.row}", None)
-    if upload_id is None:
-        journal.forget(upload.row)  # загрузка без UploadId не нашлась: её и не было
-        return
-    if not upload.upload and upload.row is not None:
-        journal.set_upload(upload.row, upload_id)
-    journal.record(endpoint, "upload-done", upload.bucket, upload.key, upload=upload_id)
-
-
-def _alive(pid) -> bool:
-    if not pid:
-        return False
-    if sys.platform == "win32":  # там os.kill(pid, 0) не проверка, а Ctrl-C процессу: считаем живым
-        return True
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True

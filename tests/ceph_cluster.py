@@ -17,11 +17,11 @@ import sys
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # local_ceph лежит в корне проекта
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # пакет lecture лежит в корне проекта
 
-import local_ceph  # noqa: E402
-from local_ceph import alive as _alive  # noqa: E402, F401 — тесты проверяют им, что процессы ушли
-from local_ceph import free_port  # noqa: E402, F401 — общий для тестов свободный порт
+from lecture import ceph as local_ceph  # noqa: E402
+from lecture.ceph import alive as _alive  # noqa: E402, F401 — тесты проверяют им, что процессы ушли
+from lecture.ceph import free_port  # noqa: E402, F401 — общий для тестов свободный порт
 
 
 def ceph_missing() -> str | None:
