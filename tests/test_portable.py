@@ -10,7 +10,8 @@ import sys
 import time
 
 import pytest
-from conftest import DATA, ROOT, base_env, run_step, unique_bucket
+import test_faults
+from conftest import ROOT, base_env
 from faults import FaultProxy, HungServer, drip, every
 
 POSIX_ONLY = ("SIGALRM", "setitimer", "getitimer", "alarm", "pthread_kill", "ITIMER_REAL")
@@ -23,7 +24,8 @@ sys.path.insert(0, {root!r})
 sys.argv = [{script!r}, *sys.argv[1:]]
 runpy.run_path({script!r}, run_name="__main__")
 """
-PER_ENDPOINT = 15  # секунд на шаг у одного неисправного эндпоинта, сверх базового прогона
+PER_ENDPOINT = test_faults.PER_ENDPOINT  # секунд на шаг у неисправного эндпоинта сверх базового прогона
+good_and = test_faults.good_and  # исправный «good» с данными лекции и «broken», адрес которого задаёт тест
 
 
 def without_alarm(script: str, env: dict, cwd, *args: str, timeout: float = 180):
@@ -47,19 +49,6 @@ def test_import_common_changes_nothing_and_needs_no_posix_signals(tmp_path):
     result = without_alarm(str(probe), base_env(tmp_path), tmp_path, "--trace", "--debug")
     assert result.returncode == 0, result.stdout + result.stderr
     assert "чисто" in result.stdout
-
-
-@pytest.fixture
-def good_and(tmp_path, moto_servers):
-    """Исправный «good» с бакетами лекции и «broken», адрес которого задаёт тест."""
-    env = base_env(tmp_path)
-    bucket = unique_bucket()
-    moto_servers[0].client().create_bucket(Bucket=bucket)
-    env.update(moto_servers[0].endpoint_env("good", bucket), S3_ENDPOINTS="good", TITANIC_CSV=str(DATA))
-    assert run_step("create_bucket.py", env, tmp_path).returncode == 0
-    env.update(moto_servers[0].endpoint_env("twin", bucket))  # для базового прогона: второй исправный
-    env.update(moto_servers[0].endpoint_env("broken", bucket), S3_ENDPOINTS="broken,good")
-    return env
 
 
 @pytest.mark.parametrize("script", ["list_bucket.py", "upload_object.py", "duckdb_copy_to_s3.py"])

@@ -6,21 +6,7 @@ import io
 import time
 from functools import partial
 
-from lecture.compat import runner
-from lecture.compat.pieces import (
-    BIG,
-    BODY,
-    PART,
-    SLOWEST,
-    SOON,
-    TAGS,
-    TEXT,
-    anonymous_read,
-    expired_link,
-    kept_versions,
-    public_read,
-    through_links,
-)
+from lecture.compat import pieces, runner
 from lecture.compat.runner import Run
 from lecture.failures import lacks
 
@@ -43,15 +29,15 @@ def boto3_list_buckets(run: Run) -> None:
 @cell("objects", "boto3", "put_object")
 def boto3_put(run: Run) -> None:
     run.wrote("boto3", "boto3/object.txt", "boto3/sub/object.txt")
-    run.s3.put_object(Bucket=run.bucket, Key="boto3/object.txt", Body=BODY, ContentType=TEXT,
+    run.s3.put_object(Bucket=run.bucket, Key="boto3/object.txt", Body=pieces.BODY, ContentType=pieces.TEXT,
                       Metadata={"client": "boto3"})
-    run.s3.put_object(Bucket=run.bucket, Key="boto3/sub/object.txt", Body=BODY)
+    run.s3.put_object(Bucket=run.bucket, Key="boto3/sub/object.txt", Body=pieces.BODY)
 
 
 @cell("objects", "boto3", "head_object", needs=("put_object",))
 def boto3_head(run: Run) -> None:
     head = run.s3.head_object(Bucket=run.bucket, Key="boto3/object.txt")
-    lacks(head["ContentLength"] != len(BODY), "не те байты")
+    lacks(head["ContentLength"] != len(pieces.BODY), "не те байты")
     lacks(head["Metadata"] != {"client": "boto3"}, "без метаданных")
 
 
@@ -68,15 +54,15 @@ def boto3_list(run: Run) -> None:
 def boto3_range(run: Run) -> None:
     answer = run.s3.get_object(Bucket=run.bucket, Key="boto3/object.txt", Range="bytes=2-5")
     part = answer["Body"].read()
-    lacks(part == BODY, "нет Range")
-    lacks(part != BODY[2:6], "не те байты")
+    lacks(part == pieces.BODY, "нет Range")
+    lacks(part != pieces.BODY[2:6], "не те байты")
 
 
 @cell("objects", "boto3", "copy_object", needs=("put_object",))
 def boto3_copy(run: Run) -> None:
     key = "boto3/object.txt"
     run.s3.copy_object(Bucket=run.bucket, Key=key, CopySource={"Bucket": run.bucket, "Key": key},
-                       MetadataDirective="REPLACE", ContentType=TEXT,
+                       MetadataDirective="REPLACE", ContentType=pieces.TEXT,
                        Metadata={"client": "boto3", "copied": "yes"})
     head = run.s3.head_object(Bucket=run.bucket, Key=key)
     lacks(head["Metadata"] != {"client": "boto3", "copied": "yes"}, "не заменил")
@@ -85,11 +71,11 @@ def boto3_copy(run: Run) -> None:
 @cell("objects", "boto3", "tagging")
 def boto3_tagging(run: Run) -> None:
     run.wrote("boto3", "boto3/tagged.txt")
-    run.s3.put_object(Bucket=run.bucket, Key="boto3/tagged.txt", Body=BODY,
+    run.s3.put_object(Bucket=run.bucket, Key="boto3/tagged.txt", Body=pieces.BODY,
                       Tagging="lecture=s3&kind=compat")
     answer = run.s3.get_object_tagging(Bucket=run.bucket, Key="boto3/tagged.txt")
     kept = {tag["Key"]: tag["Value"] for tag in answer.get("TagSet", [])}
-    lacks(kept != TAGS, "без тегов")
+    lacks(kept != pieces.TAGS, "без тегов")
 
 
 @cell("objects", "boto3", "presigned")
@@ -97,29 +83,29 @@ def boto3_presigned(run: Run) -> None:
     place = {"Bucket": run.bucket, "Key": "boto3/link.txt"}
     put_url = run.s3.generate_presigned_url("put_object", Params=place)
     get_url = run.s3.generate_presigned_url("get_object", Params=place)
-    soon_url = run.s3.generate_presigned_url("get_object", Params=place, ExpiresIn=SOON)
+    soon_url = run.s3.generate_presigned_url("get_object", Params=place, ExpiresIn=pieces.SOON)
     run.soon["boto3"] = (soon_url, time.monotonic())
     run.wrote("boto3", "boto3/link.txt")
-    through_links(run, put_url, get_url)
+    pieces.through_links(run, put_url, get_url)
 
 
-@cell("objects", "boto3", "multipart", slack=len(BIG) / SLOWEST)
+@cell("objects", "boto3", "multipart", slack=len(pieces.BIG) / pieces.SLOWEST)
 def boto3_multipart(run: Run) -> None:
     from boto3.s3.transfer import TransferConfig
 
     run.wrote("boto3", "boto3/multipart.bin")
-    run.s3.upload_fileobj(io.BytesIO(BIG), run.bucket, "boto3/multipart.bin",
-                          Config=TransferConfig(multipart_threshold=PART, multipart_chunksize=PART))
+    run.s3.upload_fileobj(io.BytesIO(pieces.BIG), run.bucket, "boto3/multipart.bin",
+                          Config=TransferConfig(multipart_threshold=pieces.PART, multipart_chunksize=pieces.PART))
     answer = run.s3.get_object(Bucket=run.bucket, Key="boto3/multipart.bin")
-    lacks(answer["Body"].read() != BIG, "не те байты")
+    lacks(answer["Body"].read() != pieces.BIG, "не те байты")
 
 
 # ── политика бакета: анонимный GET без неё, с ней и после неё ──
 
 @cell("policy", "boto3", "policy")
 def boto3_policy(run: Run) -> None:
-    anonymous_read(run, "boto3",
-                   lambda: run.s3.put_bucket_policy(Bucket=run.bucket, Policy=public_read(run.bucket)),
+    pieces.anonymous_read(run, "boto3",
+                   lambda: run.s3.put_bucket_policy(Bucket=run.bucket, Policy=pieces.public_read(run.bucket)),
                    lambda: run.s3.delete_bucket_policy(Bucket=run.bucket))
 
 
@@ -127,7 +113,7 @@ def boto3_policy(run: Run) -> None:
 
 @cell("expiry", "boto3", "expiry", needs=("presigned",))
 def boto3_expiry(run: Run) -> None:
-    expired_link(run, "boto3")
+    pieces.expired_link(run, "boto3")
 
 
 # ── DeleteObject: каждый клиент удаляет своё ──
@@ -151,7 +137,7 @@ def boto3_versioning(run: Run) -> None:
     run.wrote_version(key, first.get("VersionId"))
     second = run.s3.put_object(Bucket=run.bucket, Key=key, Body=b"version 2")
     run.wrote_version(key, second.get("VersionId"))
-    ids = kept_versions(run, "boto3", first.get("VersionId"), second.get("VersionId"))
+    ids = pieces.kept_versions(run, "boto3", first.get("VersionId"), second.get("VersionId"))
     old = run.s3.get_object(Bucket=run.bucket, Key=key, VersionId=ids[0])
     lacks(old["Body"].read() != b"version 1", "не та версия")
 

@@ -10,21 +10,7 @@ from functools import partial
 from minio.commonconfig import REPLACE, CopySource, Tags
 from minio.versioningconfig import ENABLED, VersioningConfig
 
-from lecture.compat import runner
-from lecture.compat.pieces import (
-    BIG,
-    BODY,
-    PART,
-    SLOWEST,
-    SOON,
-    TAGS,
-    TEXT,
-    anonymous_read,
-    expired_link,
-    kept_versions,
-    public_read,
-    through_links,
-)
+from lecture.compat import pieces, runner
 from lecture.compat.runner import Run
 from lecture.failures import lacks
 from lecture.screen import user_metadata
@@ -43,16 +29,16 @@ def minio_list_buckets(run: Run) -> None:
 def minio_put(run: Run) -> None:
     run.wrote("minio", "minio/object.txt", "minio/sub/object.txt")
     run.minio.put_object(bucket_name=run.bucket, object_name="minio/object.txt",
-                         data=io.BytesIO(BODY), length=len(BODY), content_type=TEXT,
+                         data=io.BytesIO(pieces.BODY), length=len(pieces.BODY), content_type=pieces.TEXT,
                          metadata={"client": "minio"})
     run.minio.put_object(bucket_name=run.bucket, object_name="minio/sub/object.txt",
-                         data=io.BytesIO(BODY), length=len(BODY))
+                         data=io.BytesIO(pieces.BODY), length=len(pieces.BODY))
 
 
 @cell("objects", "minio", "head_object", needs=("put_object",))
 def minio_head(run: Run) -> None:
     stat = run.minio.stat_object(bucket_name=run.bucket, object_name="minio/object.txt")
-    lacks(stat.size != len(BODY), "не те байты")
+    lacks(stat.size != len(pieces.BODY), "не те байты")
     lacks(user_metadata(stat.metadata) != {"client": "minio"}, "без метаданных")
 
 
@@ -69,8 +55,8 @@ def minio_range(run: Run) -> None:
                                  offset=2, length=4)
     part = reply.read()
     reply.close()
-    lacks(part == BODY, "нет Range")
-    lacks(part != BODY[2:6], "не те байты")
+    lacks(part == pieces.BODY, "нет Range")
+    lacks(part != pieces.BODY[2:6], "не те байты")
 
 
 @cell("objects", "minio", "copy_object", needs=("put_object",))
@@ -78,7 +64,7 @@ def minio_copy(run: Run) -> None:
     key = "minio/object.txt"
     run.minio.copy_object(bucket_name=run.bucket, object_name=key,
                           source=CopySource(bucket_name=run.bucket, object_name=key),
-                          metadata={"Content-Type": TEXT, "client": "minio", "copied": "yes"},
+                          metadata={"Content-Type": pieces.TEXT, "client": "minio", "copied": "yes"},
                           metadata_directive=REPLACE)
     stat = run.minio.stat_object(bucket_name=run.bucket, object_name=key)
     copied = user_metadata(stat.metadata)
@@ -88,12 +74,12 @@ def minio_copy(run: Run) -> None:
 @cell("objects", "minio", "tagging")
 def minio_tagging(run: Run) -> None:
     tags = Tags.new_object_tags()
-    tags.update(TAGS)
+    tags.update(pieces.TAGS)
     run.wrote("minio", "minio/tagged.txt")
     run.minio.put_object(bucket_name=run.bucket, object_name="minio/tagged.txt",
-                         data=io.BytesIO(BODY), length=len(BODY), tags=tags)
+                         data=io.BytesIO(pieces.BODY), length=len(pieces.BODY), tags=tags)
     kept = run.minio.get_object_tags(bucket_name=run.bucket, object_name="minio/tagged.txt")
-    lacks(dict(kept or {}) != TAGS, "без тегов")
+    lacks(dict(kept or {}) != pieces.TAGS, "без тегов")
 
 
 @cell("objects", "minio", "presigned")
@@ -101,34 +87,34 @@ def minio_presigned(run: Run) -> None:
     place = {"bucket_name": run.bucket, "object_name": "minio/link.txt"}
     put_url = run.minio.presigned_put_object(**place)
     get_url = run.minio.presigned_get_object(**place)
-    soon_url = run.minio.presigned_get_object(**place, expires=timedelta(seconds=SOON))
+    soon_url = run.minio.presigned_get_object(**place, expires=timedelta(seconds=pieces.SOON))
     run.soon["minio"] = (soon_url, time.monotonic())
     run.wrote("minio", "minio/link.txt")
-    through_links(run, put_url, get_url)
+    pieces.through_links(run, put_url, get_url)
 
 
-@cell("objects", "minio", "multipart", slack=len(BIG) / SLOWEST)
+@cell("objects", "minio", "multipart", slack=len(pieces.BIG) / pieces.SLOWEST)
 def minio_multipart(run: Run) -> None:
     run.wrote("minio", "minio/multipart.bin")
     run.minio.put_object(bucket_name=run.bucket, object_name="minio/multipart.bin",
-                         data=io.BytesIO(BIG), length=len(BIG), part_size=PART)
+                         data=io.BytesIO(pieces.BIG), length=len(pieces.BIG), part_size=pieces.PART)
     reply = run.minio.get_object(bucket_name=run.bucket, object_name="minio/multipart.bin")
     body = reply.read()
     reply.close()
-    lacks(body != BIG, "не те байты")
+    lacks(body != pieces.BIG, "не те байты")
 
 
 @cell("policy", "minio", "policy")
 def minio_policy(run: Run) -> None:
-    anonymous_read(run, "minio",
+    pieces.anonymous_read(run, "minio",
                    lambda: run.minio.set_bucket_policy(bucket_name=run.bucket,
-                                                       policy=public_read(run.bucket)),
+                                                       policy=pieces.public_read(run.bucket)),
                    lambda: run.minio.delete_bucket_policy(bucket_name=run.bucket))
 
 
 @cell("expiry", "minio", "expiry", needs=("presigned",))
 def minio_expiry(run: Run) -> None:
-    expired_link(run, "minio")
+    pieces.expired_link(run, "minio")
 
 
 @cell("delete", "minio", "delete_object", needs=("put_object",))
@@ -151,7 +137,7 @@ def minio_versioning(run: Run) -> None:
     second = run.minio.put_object(bucket_name=run.bucket, object_name=key,
                                   data=io.BytesIO(b"version 2"), length=9)
     run.wrote_version(key, second.version_id)
-    ids = kept_versions(run, "minio", first.version_id, second.version_id)
+    ids = pieces.kept_versions(run, "minio", first.version_id, second.version_id)
     reply = run.minio.get_object(bucket_name=run.bucket, object_name=key, version_id=ids[0])
     old = reply.read()
     reply.close()
