@@ -100,7 +100,7 @@ def finished() -> None:
     for block in _process.blocks:
         block.armed = False
     _process.blocks.clear()
-    if _process.installed and threading.current_thread() is threading.main_thread():
+    if threading.current_thread() is threading.main_thread():
         signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
