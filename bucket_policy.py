@@ -8,9 +8,9 @@ JSON в духе IAM: «кому (Principal), что (Action), над чем (Re
 Запуск: poetry run python bucket_policy.py [--trace]
 """
 
-import common
-
 import json
+
+import common
 
 KEY = "hello.txt"
 

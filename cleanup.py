@@ -14,14 +14,12 @@
 Запуск: poetry run python cleanup.py [--yes]
 """
 
-import common
-
 import argparse
 
 from rich.text import Text
 
-import wire
-from lecture import journal
+import common
+from lecture import journal, uploads, wire
 
 
 def plan(endpoint: common.Endpoint, s3, existing: set[str]) -> tuple[list[list[str]], list[str]]:
@@ -53,8 +51,8 @@ def plan(endpoint: common.Endpoint, s3, existing: set[str]) -> tuple[list[list[s
     latest = {place: facts for place, facts in latest.items() if place[0] in existing}
     buckets = [bucket for bucket in buckets if bucket in existing]
     steps, kept = [], []
-    for upload in wire.unfinished_uploads(endpoint):
-        for upload_id in wire.find_upload(s3, upload) if upload.bucket in existing else []:
+    for upload in uploads.unfinished_uploads(endpoint):
+        for upload_id in uploads.find_upload(s3, upload) if upload.bucket in existing else []:
             steps.append(["загрузка", upload.bucket, upload.key, upload_id])
     for (bucket, key), (etag, modified) in sorted(latest.items()):
         head = current(s3, bucket, key)

@@ -24,8 +24,6 @@ apt-get install ceph-mon ceph-osd ceph-mgr radosgw ceph-common
 Запуск: poetry run python cluster_demo.py [--erasure]
 """
 
-import common
-
 import argparse
 import hashlib
 import json
@@ -39,7 +37,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from types import SimpleNamespace
 
-from local_ceph import CephCluster, CephError, install_command, missing
+import common
+from lecture.ceph import CephCluster, CephError, install_command, missing
 
 OSDS = 3
 BUCKET = "reliability"

@@ -1,33 +1,41 @@
 """Общее для всех шагов: эндпоинты, клиенты, одна строка на ошибку, вывод.
 
 Эндпоинты (S3_ENDPOINTS и <ИМЯ>_ENDPOINT_URL, _ACCESS_KEY, _SECRET_KEY, _BUCKET, _REGION…)
-читает settings.py из окружения и .env. Из одной записи Endpoint строятся все четыре клиента —
-boto3, minio, DuckDB и s3fs (pandas), поэтому настройки совместимости заданы здесь один раз.
-Рядом: failures.py (что за ошибка), wire.py (каждый HTTP-запрос: --trace и журнал записанного),
-deadline.py (сроки и Ctrl-C). Шаги импортируют common первым: он ставит обработчик Ctrl-C
-раньше тяжёлых библиотек.
+читает lecture/settings.py из окружения и .env. Из одной записи Endpoint строятся все клиенты —
+boto3, minio, DuckDB, s3fs (pandas), pyarrow и polars, поэтому настройки совместимости заданы здесь
+один раз. Машинерия — в пакете lecture/: failures (что за ошибка), guard и deadline (блок эндпоинта,
+сроки, Ctrl-C), wire и trace (каждый HTTP-запрос: журнал записанного и --trace). Импорт common
+ничего не меняет в процессе: обработчики сигналов и флаги --trace и --debug — в common.run(main).
 """
 
-import deadline  # первым: Ctrl-C во время импорта библиотек — тоже одна строка
-
-import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
-from urllib.parse import urlsplit
 
 from rich.text import Text
 
-import failures
-import settings
-import wire
-from lecture import journal, report
+from lecture import answers, duckdb_log, failures, guard, journal, settings, tools, wire
+from lecture.plain_http import plain_http as _plain_http
 
-# Вывод и слова для зала живут рядом, шаги зовут их через common: common.table, common.plural…
-from screen import check, compare, console, fail, header, note, ok, pairs, progress, styled, table, user_metadata, warn  # noqa: F401
-from words import count, human_size, moment, number, plural, short_etag  # noqa: F401
+# Вывод и слова для зала живут в lecture/, шаги зовут их через common: common.table, common.plural…
+from lecture.screen import (  # noqa: F401
+    check,
+    compare,
+    console,
+    fail,
+    header,
+    note,
+    ok,
+    pairs,
+    progress,
+    styled,
+    table,
+    user_metadata,
+    warn,
+)
+from lecture.settings import Endpoint  # noqa: F401 — тип записи эндпоинта для шагов
+from lecture.words import count, human_size, moment, number, plural, short_etag  # noqa: F401
 
 ROOT = settings.ROOT
 
@@ -37,72 +45,35 @@ CONNECT_TIMEOUT = 3
 READ_TIMEOUT = 4
 ATTEMPTS = 2
 DEADLINE = 12  # секунд на шаг у одного эндпоинта: медленный или «капающий» сервер не держит зал
+TOOL_TIMEOUT = tools.TOOL_TIMEOUT
 
-# python <шаг>.py --trace: каждый HTTP-запрос каждого клиента — одной строкой.
-TRACE = wire.trace_if_asked(sys.argv, lambda line: console.print(Text("  " + line, style="dim")))
-# python <шаг>.py --debug: ошибка лекции печатает и трассировку (она всегда есть и в файле отчёта).
-DEBUG = "--debug" in sys.argv
-if DEBUG:
-    sys.argv.remove("--debug")
-deadline.also_interrupt(lambda: [con.interrupt() for con in wire.duckdb_connections()])
+# Бакеты лекции называются от основного (имена бакетов в облаке глобальны): endpoint.derived("duckdb").
+SUFFIXES = {"duckdb": "-duckdb", "pandas": "-pandas", "temp": "-tmp", "versions": "-ver", "public": "-pub",
+            "compat": "-compat"}
+# Кто что готовит: подсказки в строках ✗ и в ошибке настройки.
+HINTS = {"made_by": "шаг 6 (create_bucket.py)"}
+DATA_FETCHED_BY = "шаг 3 (upload_object.py)"
 
-
-@dataclass(frozen=True)
-class Endpoint:
-    """Один S3-эндпоинт. Ключи не попадают в repr, а значит и в вывод."""
-
-    name: str
-    url: str
-    region: str
-    bucket: str
-    url_style: str = "path"
-    ca_bundle: str | None = None
-    access_key: str = field(default="", repr=False)
-    secret_key: str = field(default="", repr=False)
-
-    @property
-    def prefix(self) -> str:  # «yandex» → YANDEX_ENDPOINT_URL, YANDEX_BUCKET…
-        return settings.prefix(self.name)
-
-    @property
-    def host(self) -> str:  # host:port без схемы — так его ждут minio и DuckDB
-        return urlsplit(self.url).netloc
-
-    @property
-    def port(self) -> int:
-        return urlsplit(self.url).port or (443 if self.secure else 80)
-
-    @property
-    def secure(self) -> bool:
-        return urlsplit(self.url).scheme == "https"
-
-    def derived(self, kind: str) -> str:
-        """Бакет лекции: derived("duckdb") → <бакет>-duckdb (имена — в settings.SUFFIXES)."""
-        return self.bucket + settings.SUFFIXES[kind]
-
-
-_known: list[Endpoint] = []
-
-
-def config_error(message: str) -> None:
-    console.print(Text.assemble(("Ошибка настройки:", "bold red"), " ", message))  # путь и имена — как есть
-    raise SystemExit(2)
+flags = guard.flags  # flags.trace, flags.debug — после common.run
+config_error = guard.config_error
+summary = guard.summary
+unexpected = guard.unexpected
 
 
 def endpoints() -> list[Endpoint]:
     """Эндпоинты из окружения и .env; любая ошибка настройки — одна строка и код выхода 2."""
     try:
-        found = [Endpoint(**settings.endpoint(name)) for name in settings.endpoint_names()]
+        found = [settings.endpoint(name, SUFFIXES) for name in settings.endpoint_names()]
     except settings.Invalid as problem:
         config_error(str(problem))
-    _known[:] = found  # их ключи маскируются в любой строке об ошибке лекции
+    guard.known(found)  # их ключи маскируются в любой строке об ошибке лекции
     return found
 
 
 def data_file(download: bool = False) -> Path:
     """CSV «Титаника»: TITANIC_CSV или titanic.csv в корне; download — скачать, если его нет."""
     try:
-        return settings.data_file(download, say=console.print)
+        return settings.data_file(download, say=console.print, fetched_by=DATA_FETCHED_BY)
     except settings.Invalid as problem:
         config_error(str(problem))
 
@@ -135,7 +106,7 @@ def boto3_client(endpoint: Endpoint):
         # SigV4: ссылки с подписью v2 подписывают Content-Type и ломаются у простого HTTP-клиента.
         config=Config(signature_version="s3v4", **_botocore_config(endpoint)),
     )
-    s3_answers_only(client.meta.events)
+    answers.s3_answers_only(client.meta.events)
     wire.observe_botocore(client.meta.events, endpoint, "boto3")
     return client
 
@@ -178,8 +149,8 @@ def storage_options(endpoint: Endpoint) -> dict:
     session = AioSession()
     # aiohttp ждёт «100 Continue» без всякого таймаута: запись на зависший сервер висела бы вечно.
     # Заголовок Expect не подписан (SigV4 его пропускает), поэтому его можно убрать перед отправкой.
-    session.register("before-send.s3", _drop_expect_header)
-    s3_answers_only(session.get_component("event_emitter"))  # клиенты s3fs получат копию этих крючков
+    session.register("before-send.s3", answers.drop_expect_header)
+    answers.s3_answers_only(session.get_component("event_emitter"))  # клиенты s3fs получат копию этих крючков
     wire.observe_botocore(session, endpoint, "s3fs")
     # Свои повторы s3fs (5 попыток с паузами) поверх повторов botocore превращают зависший
     # сервер в минуту тишины; параметра для них нет — только атрибут класса.
@@ -189,67 +160,10 @@ def storage_options(endpoint: Endpoint) -> dict:
             "config_kwargs": _botocore_config(endpoint), "session": session, "skip_instance_cache": True}
 
 
-# Ответ S3 на эти запросы — всегда XML-документ (пустой список — тоже <ListBucketResult>). Не здесь
-# GetBucketVersioning: пустой ответ 200 на него — сервер без версий, это «!» шага versioning.py.
-XML_ANSWERS = {"ListBuckets", "ListObjects", "ListObjectsV2", "ListObjectVersions", "ListMultipartUploads",
-               "ListParts", "CreateMultipartUpload", "CompleteMultipartUpload", "CopyObject", "UploadPartCopy",
-               "DeleteObjects", "GetObjectTagging", "GetBucketTagging", "GetBucketLocation"}
-
-
-def s3_answers_only(events) -> None:
-    """Крючки botocore (boto3 и s3fs): адрес эндпоинта один, и ответ 200 — настоящий XML S3.
-
-    Перенаправление: на 301 и 307 botocore ищет регион бакета — HEAD бакета, на который снова 307
-    (RecursionError), а у ListBuckets бакета нет вовсе (TypeError). У S3-совместимого эндпоинта
-    регионов-адресов нет: запрос помечен «уже перенаправлен», и 3xx остаётся ошибкой с Location —
-    failures называет адрес из неё.
-    Тело 200: botocore выдаёт оборванный XML за ошибку 500 и повторяет запрос, а пустое тело
-    ListBuckets разбирает как ответ без бакетов (потом KeyError: 'Buckets'). Его крючок заменён своим:
-    <Error> в ответе 200 (сбой CopyObject посреди копирования) — по-прежнему 500, а тело, которого не
-    разобрать, — failures.NotS3 до всяких повторов."""
-    from botocore.handlers import _handle_200_error
-
-    events.register_first("needs-retry.s3", _no_region_redirect)
-    events.unregister("before-parse.s3.*", _handle_200_error)
-    events.register_first("before-parse.s3.*", _xml_or_not_s3)
-
-
-def _no_region_redirect(request_dict, **_) -> None:
-    request_dict["context"].setdefault("s3_redirect", {})["redirected"] = True
-
-
-def _xml_or_not_s3(operation_model, response_dict, **_) -> None:
-    from xml.etree import ElementTree
-
-    shape = operation_model.output_shape
-    if response_dict["status_code"] != 200 or shape is None or operation_model.has_event_stream_output:
-        return
-    payload = shape.serialization.get("payload")
-    if payload and shape.members[payload].type_name in ("blob", "string"):  # тело — сами данные (GetObject)
-        return
-    body = response_dict["body"]
-    if not body:
-        if operation_model.name in XML_ANSWERS:
-            raise failures.NotS3(f"{operation_model.name}: 200 с пустым телом")
-        return
-    try:
-        root = ElementTree.fromstring(body)
-    except ElementTree.ParseError:
-        raise failures.NotS3(f"{operation_model.name}: 200, а XML не разобрать") from None
-    if root.tag == "Error":
-        response_dict["status_code"] = 500
-    elif root.tag.rsplit("}", 1)[-1].lower() == "html":  # страница прокси — тоже XML, но не ответ S3
-        raise failures.NotS3(f"{operation_model.name}: 200 с HTML-страницей")
-
-
 def literal(value: str) -> str:
     """Строка для SQL DuckDB в кавычках (апостроф удваивается): путь «lecturer's data» не ломает запрос.
     Не параметр ($url): с параметрами DuckDB импортирует pandas и pyarrow — полсекунды на каждый шаг."""
     return "'" + str(value).replace("'", "''") + "'"
-
-
-def _drop_expect_header(request, **_) -> None:  # None: ответ before-send иначе считается ответом сервера
-    request.headers.pop("Expect", None)
 
 
 def duckdb_connect(endpoint: Endpoint, writes: bool = False):
@@ -277,106 +191,15 @@ def duckdb_connect(endpoint: Endpoint, writes: bool = False):
             USE_SSL {str(endpoint.secure).lower()},
             URL_STYLE {literal(endpoint.url_style)} -- в кавычках, иначе молча игнорируется (duckdb-httpfs#153)
         )""")
-    wire.observe_duckdb(con, endpoint)
+    duckdb_log.observe(con, endpoint)
     return con
 
 
-# ── Эндпоинт: одна строка на ошибку, дальше — следующий ─────────────────────────────────────────
-
-_results: list[tuple[str, bool, bool]] = []  # (эндпоинт, прошёл, работать с ним нельзя)
-_bugs: list[str] = []  # эндпоинты, где случилась ошибка лекции: код выхода 4
-_journal_warned: list[str] = []
-
-
-@contextmanager
-def endpoint_block(endpoint: Endpoint, seconds: float = DEADLINE) -> Iterator[None]:
+def endpoint_block(endpoint: Endpoint, seconds: float = DEADLINE):
     """Блок эндпоинта: заголовок, срок, и ожидаемая ошибка — одна строка ✗ вместо трассировки.
     Неожиданная — тоже одна строка, с отчётом в файле (код выхода 4). После сбоя и Ctrl-C
-    отменяет свои незавершённые составные загрузки (по UploadId из wire)."""
-    console.rule(Text.assemble((endpoint.name, "bold"), f"  {endpoint.url}  ключ "
-                               f"{failures.mask_key(endpoint.access_key)}"), style="cyan")
-    failure = bug = None
-    try:
-        with deadline.limit(seconds, endpoint.port) as watch:
-            yield
-    except (Exception, KeyboardInterrupt, deadline.Expired) as error:
-        failure, bug = _outcome(error, endpoint, watch)
-    finally:
-        try:
-            wire.flush(stop_on_interrupt=False)  # Ctrl-C здесь не теряется: его проверяют ниже
-            wire.forget_duckdb()
-        except journal.Unavailable as problem:
-            failure = failure or failures.Failure("журнал", str(problem))
-    aborted, leftovers = _abort_uploads(endpoint, failure)
-    for upload in aborted if leftovers else []:
-        warn(f"отменена незавершённая загрузка прошлого запуска: {upload.bucket}/{upload.key}")
-    tail = f"; незавершённых загрузок отменено: {len(aborted)}" if failure and aborted else ""
-    if deadline.interrupted():
-        fail(f"{endpoint.name}: прервано (Ctrl-C){tail}")
-        raise SystemExit(deadline.INTERRUPTED)
-    if failure and failure.code == "журнал":  # писать в S3 без журнала нельзя: остановиться, как при настройке
-        config_error(failure.explanation)
-    if bug:
-        fail(f"{endpoint.name}: {bug}{tail}")
-        _bugs.append(endpoint.name)
-    elif failure:
-        fail(f"{endpoint.name}: {failures.describe(failure, endpoint)}{tail}")
-    _results.append((endpoint.name, failure is None and bug is None,
-                     bool(failure) and failure.code in failures.UNUSABLE))
-
-
-def _outcome(error: BaseException, endpoint: Endpoint, watch) -> tuple[failures.Failure | None, str | None]:
-    """(ожидаемый сбой, строка об ошибке лекции) — одно из двух."""
-    try:
-        wire.flush(stop_on_interrupt=False)  # ответы DuckDB — до объяснения: «нет Range», таймауты
-    except journal.Unavailable as problem:
-        return failures.Failure("журнал", str(problem)), None
-    if isinstance(error, journal.Unavailable):
-        return failures.Failure("журнал", str(error)), None
-    expired = watch.seconds if watch.expired else None
-    if deadline.interrupted():  # DuckDB превращает Ctrl-C в RuntimeError («Query interrupted»)
-        return failures.Failure("прервано", "Ctrl-C"), None
-    failure = failures.explain(error, endpoint, expired, wire.seen(endpoint))
-    if failure is not None:
-        return failure, None
-    return None, unexpected(error, endpoint)
-
-
-def unexpected(error: BaseException, endpoint: Endpoint | None = None) -> str:
-    """Ошибка лекции: отчёт в файл, строка для зала (с --debug — и трассировка)."""
-    def masked(text: str) -> str:
-        for item in {*_known, *([endpoint] if endpoint else [])}:
-            text = mask_secrets(text, item)
-        return text
-
-    if DEBUG:
-        import traceback
-
-        console.print(Text(masked("".join(traceback.format_exception(error))), style="red"))
-    path = report.write(error, sys.argv[0], endpoint, masked)
-    return report.line(error, path, masked)
-
-
-def _abort_uploads(endpoint: Endpoint, failure) -> tuple[list, list]:
-    """Отменить незавершённые загрузки этого процесса, а если блок прошёл — и брошенные прошлыми запусками.
-    Журнал не прочитать — загрузки прошлых запусков подождут (строка «!» — один раз)."""
-    leftovers = []
-    if not failure:
-        try:
-            leftovers = wire.abandoned_uploads(endpoint)
-        except journal.Unavailable as problem:
-            if not _journal_warned:
-                _journal_warned.append(str(problem))
-                warn(str(problem))
-    uploads = wire.own_uploads(endpoint) + leftovers
-    if not uploads:
-        return [], leftovers
-    # После истёкшего срока на отмену — 2 с: сервер уже показал, что медлит; остаток отменит следующий запуск.
-    patience = 2 if failure and failure.code == "таймаут" else READ_TIMEOUT
-    try:
-        return wire.abort_uploads(endpoint, uploads, boto3_client(endpoint), patience), leftovers
-    except journal.Unavailable:
-        return [], leftovers
+    отменяет свои незавершённые составные загрузки (lecture/guard.py)."""
+    return guard.endpoint_block(endpoint, seconds, boto3_client, READ_TIMEOUT, HINTS)
 
 
 @contextmanager
@@ -392,14 +215,10 @@ def feature(name: str) -> Iterator[None]:
         warn(f"{name}: сервер {behaviour}")
 
 
-def lacks(condition: bool, behaviour: str) -> None:
-    """Сервер ответил «да», но возможности нет: behaviour — что он сделал на самом деле."""
-    if condition:
-        raise failures.Lacking(behaviour)
-
-
+lacks = failures.lacks  # сервер ответил «да», но возможности нет: строка «!» в feature
+lacks = failures.lacks  # сервер ответил «да», но возможности нет: строка «!» в feature
 # Обычный HTTP-запрос без S3-библиотеки и без ключей (urllib): шаги 14, 18, 19.
-plain_http = partial(wire.plain_http, timeout=READ_TIMEOUT)
+plain_http = partial(_plain_http, timeout=READ_TIMEOUT)
 
 
 def mask_secrets(text: str, endpoint: Endpoint) -> str:
@@ -407,63 +226,18 @@ def mask_secrets(text: str, endpoint: Endpoint) -> str:
     return failures.mask(text, endpoint.secret_key, endpoint.access_key)
 
 
-def summary() -> int:
-    """Итог шага. Код выхода: 0 — все эндпоинты прошли, 1 — хотя бы один нет,
-    3 — ни с одним работать нельзя: нет связи, ключи или TLS (лекцию вести не на чем),
-    4 — ошибка самой лекции (строка с путём к отчёту уже напечатана)."""
-    failed = [name for name, good, _ in _results if not good]
-    total = plural(len(_results), "эндпоинта", "эндпоинтов", "эндпоинтов")
-    if not failed:
-        console.print(f"\n[bold green]{len(_results)} из {total}: ОК[/]")
-        return 0
-    console.print(Text.assemble((f"\n{len(_results) - len(failed)} из {total}: ОК", "bold red"),
-                                f" (ошибки: {', '.join(failed)})"))
-    if _bugs:
-        return report.BUG
-    return 3 if all(unreachable for _, _, unreachable in _results) else 1
+def run(main: Callable[[], int], ctrl_c: bool = True) -> int:
+    """Весь скрипт под одной защитой (lecture/guard.py): Ctrl-C — «прервано» и код 130, ошибка лекции —
+    строка с отчётом и код 4. Здесь, а не при импорте: --trace и --debug, обработчики сигналов."""
+    import sys
 
-
-def run(main: Callable[[], int]) -> int:
-    """Весь скрипт под одной защитой: Ctrl-C где угодно — «прервано» и код 130, ошибка лекции вне
-    эндпоинта — одна строка с отчётом и код 4. После main поздний Ctrl-C уже ничего не меняет:
-    итог шага — его собственный. Сигнал может прийти и посреди выхода из блока эндпоинта (тогда
-    его срок ещё взведён): сначала всё гасим, потом говорим."""
-    try:
-        try:
-            code = main()
-        finally:
-            _settle()
-    except (KeyboardInterrupt, deadline.Expired):
-        _settle()
-        if not deadline.interrupted():  # срок истёк, когда блок эндпоинта уже не мог его объяснить
-            fail("срок эндпоинта истёк при завершении шага")
-            return 1
-        sys.stdout.write("\n✗ прервано (Ctrl-C)\n")
-        sys.stdout.flush()
-        return deadline.INTERRUPTED
-    except Exception as error:  # noqa: BLE001 — ошибка лекции: строка и отчёт, а не трассировка
-        fail(unexpected(error))
-        return report.BUG
-    return code
-
-
-def _settle() -> None:
-    """Погасить срок и Ctrl-C. Каждый из них прерывает не больше одного раза: повтор — и больше нечему."""
-    for _ in range(3):
-        try:
-            deadline.finished()
-            return
-        except (KeyboardInterrupt, deadline.Expired):
-            continue
+    guard.take_flags(sys.argv, lambda line: console.print(Text("  " + line, style="dim")))
+    return guard.run(main, ctrl_c)
 
 
 # ── Другие клиенты (шаг 20): pyarrow, polars, rclone и AWS CLI из той же записи Endpoint ─────────
 # Те же знания, что у четырёх клиентов выше, на языке каждого клиента: схема и host:port, стиль
 # адреса, регион, свой CA, короткие таймауты и мало повторов. Проверку TLS не выключает ни один.
-
-TOOL_TIMEOUT = 10  # секунд на программу (rclone, aws): запуск и одно чтение; сам aws стартует 1–3 с
-RCLONE_REMOTE = "lecture"  # имя хранилища rclone: lecture:бакет/ключ ← RCLONE_CONFIG_LECTURE_*
-
 
 def pyarrow_filesystem(endpoint: Endpoint):
     """S3FileSystem из pyarrow — его собственный клиент на C++ (AWS SDK for C++), не s3fs."""
@@ -525,64 +299,5 @@ def polars_trust(endpoint: Endpoint) -> Iterator[None]:
             os.environ["SSL_CERT_FILE"] = before
 
 
-def _tool_env() -> dict[str, str]:
-    """Окружение программы без чужих настроек S3 и TLS: только то, что нужно запуску.
-    rclone, например, падает с LoadCustomCABundleError, если в окружении есть AWS_CA_BUNDLE."""
-    import os
-
-    keep = ("PATH", "HOME", "LANG", "LC_ALL", "LC_CTYPE", "TMPDIR", "SYSTEMROOT", "PYENV_ROOT", "PYENV_VERSION")
-    return {name: value for name, value in os.environ.items() if name in keep}
-
-
-@contextmanager
-def rclone_cli(endpoint: Endpoint) -> Iterator:
-    """rclone (Go): хранилище lecture: целиком из переменных RCLONE_CONFIG_LECTURE_*, без файла настроек.
-    Даёт command (rclone с флагами) и env."""
-    import os
-    from types import SimpleNamespace
-
-    import certifi
-
-    config = {
-        "TYPE": "s3", "PROVIDER": "Other",  # Other: обычный S3 без причуд AWS, Ceph или MinIO
-        "ENDPOINT": endpoint.url, "REGION": endpoint.region,
-        "ACCESS_KEY_ID": endpoint.access_key, "SECRET_ACCESS_KEY": endpoint.secret_key,
-        "FORCE_PATH_STYLE": str(endpoint.url_style != "vhost").lower(),
-    }
-    env = _tool_env() | {f"RCLONE_CONFIG_{RCLONE_REMOTE.upper()}_{name}": value for name, value in config.items()}
-    env["RCLONE_CONFIG"] = os.devnull  # файл настроек пользователя не участвует
-    command = ["rclone", "--contimeout", f"{CONNECT_TIMEOUT}s", "--timeout", f"{READ_TIMEOUT}s",
-               "--retries", "1", "--low-level-retries", "1"]  # по умолчанию 3 и 10 попыток
-    if endpoint.secure:  # --ca-cert заменяет системные CA: те же, что у boto3
-        command += ["--ca-cert", endpoint.ca_bundle or certifi.where()]
-    yield SimpleNamespace(command=command, env=env, remote=RCLONE_REMOTE)
-
-
-@contextmanager
-def aws_cli(endpoint: Endpoint) -> Iterator:
-    """AWS CLI (Python, свой botocore): адрес и CA — флагами, ключи и поведение — переменными AWS_*.
-    Стиль адреса переменной не задать — только файлом настроек: он временный, у каждого вызова свой.
-    Даёт command (aws с флагами) и env."""
-    import os
-    import tempfile
-    from types import SimpleNamespace
-
-    import certifi
-
-    with tempfile.TemporaryDirectory(prefix="s3-lecture-aws-") as folder:
-        config = Path(folder, "config")
-        style = "virtual" if endpoint.url_style == "vhost" else "path"
-        config.write_text(f"[default]\ns3 =\n    addressing_style = {style}\n")
-        env = _tool_env() | {
-            "AWS_CONFIG_FILE": str(config), "AWS_SHARED_CREDENTIALS_FILE": os.devnull,  # без профилей пользователя
-            "AWS_ACCESS_KEY_ID": endpoint.access_key, "AWS_SECRET_ACCESS_KEY": endpoint.secret_key,
-            "AWS_DEFAULT_REGION": endpoint.region,
-            # Как у boto3: контрольные суммы — только когда их требует API (boto/boto3#4392).
-            "AWS_REQUEST_CHECKSUM_CALCULATION": "when_required", "AWS_RESPONSE_CHECKSUM_VALIDATION": "when_required",
-            "AWS_MAX_ATTEMPTS": str(ATTEMPTS), "AWS_RETRY_MODE": "standard",
-        }
-        command = ["aws", "--endpoint-url", endpoint.url, "--cli-connect-timeout", str(CONNECT_TIMEOUT),
-                   "--cli-read-timeout", str(READ_TIMEOUT)]
-        if endpoint.secure:
-            command += ["--ca-bundle", endpoint.ca_bundle or certifi.where()]
-        yield SimpleNamespace(command=command, env=env)
+rclone_cli = partial(tools.rclone_cli, connect=CONNECT_TIMEOUT, read=READ_TIMEOUT)
+aws_cli = partial(tools.aws_cli, connect=CONNECT_TIMEOUT, read=READ_TIMEOUT, attempts=ATTEMPTS)

@@ -9,6 +9,8 @@
 
 import common
 
+LEAVES_DATA = True  # записанное остаётся в S3: run_demo.py --from N повторит шаг на пустом сервере
+
 
 def main() -> int:
     common.header("Бакеты лекции: основной, для DuckDB и для pandas")

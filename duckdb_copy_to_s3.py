@@ -10,6 +10,8 @@ titanic_by_class/Pclass=1/data_0.parquet («hive-разбиение»). Папо
 
 import common
 
+LEAVES_DATA = True  # записанное остаётся в S3: run_demo.py --from N повторит шаг на пустом сервере
+
 ROWS = ("строка", "строки", "строк")
 
 

@@ -8,10 +8,10 @@ EXPLAIN ANALYZE показывает, сколько байт DuckDB на сам
 Запуск: poetry run python duckdb_pushdown.py [строк, по умолчанию 1000000] [--trace]
 """
 
-import common
-
 import re
 import sys
+
+import common
 
 ROWS = ("строка", "строки", "строк")
 UNITS = {"bytes": 1, "KiB": 1024, "MiB": 1024 ** 2, "GiB": 1024 ** 3}

@@ -7,16 +7,15 @@
 Запуск: poetry run python local_s3.py [--port 9000] [--bucket lecture]
 """
 
-import common
-
 import argparse
 import logging
-import signal
 import socket
 import time
 
 import boto3
 from moto.server import ThreadedMotoServer
+
+import common
 
 
 def start_server(port: int, bucket: str, log_requests: bool = True) -> ThreadedMotoServer:
@@ -41,7 +40,6 @@ def main() -> int:
     parser.add_argument("--port", type=int, default=9000)
     parser.add_argument("--bucket", default="lecture")
     args = parser.parse_args()
-    signal.signal(signal.SIGINT, signal.default_int_handler)  # Ctrl-C здесь — обычная остановка сервера
     server = start_server(args.port, args.bucket)
     common.ok(f"S3 на http://127.0.0.1:{args.port}, бакет «{args.bucket}». Остановить: Ctrl-C")
     try:
@@ -54,4 +52,4 @@ def main() -> int:
 
 
 if __name__ == "__main__":
-    raise SystemExit(common.run(main))
+    raise SystemExit(common.run(main, ctrl_c=False))  # Ctrl-C здесь — обычная остановка сервера

@@ -8,8 +8,6 @@
 Запуск: poetry run python multipart_upload.py [размер в МиБ, по умолчанию 64] [--trace]
 """
 
-import common
-
 import hashlib
 import os
 import sys
@@ -18,6 +16,8 @@ import time
 from pathlib import Path
 
 from boto3.s3.transfer import TransferConfig
+
+import common
 
 MIB = 1024 * 1024
 PART = 8 * MIB

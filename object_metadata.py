@@ -8,9 +8,9 @@ boto3 кладёт объект с Content-Type, своими метаданны
 Запуск: poetry run python object_metadata.py [--trace]
 """
 
-import common
-
 from minio.commonconfig import REPLACE, CopySource
+
+import common
 
 KEY = "extras/metadata.txt"
 TEXT = "Объект = данные + метаданные + ключ\n".encode()

@@ -10,8 +10,6 @@ boto3: у других клиентов свои журналы.
 Запуск: poetry run python other_clients_read_s3.py [--trace]
 """
 
-import common
-
 import csv
 import hashlib
 import io
@@ -25,6 +23,8 @@ import polars as pl
 import pyarrow as pa
 import pyarrow.dataset as ds
 import pyarrow.parquet as pq
+
+import common
 
 CSV = "boto3/titanic.csv"
 PARQUET = "titanic.parquet"

@@ -9,17 +9,17 @@ Parquet и CSV, прочитанные из бакета, совпадают с 
 
 import common
 
-import pandas as pd
-
 SEX = {"female": "ж", "male": "м"}
 
 
-def survival(df: pd.DataFrame) -> pd.DataFrame:
+def survival(df):  # DataFrame → DataFrame: доля выживших по классу и полу
     return df.groupby(["Pclass", "Sex"]).agg(passengers=("Survived", "size"),
                                              survived=("Survived", "mean"))
 
 
 def main() -> int:
+    import pandas as pd  # в main: Ctrl-C посреди долгого импорта — тоже одна строка «прервано»
+
     original = pd.read_csv(common.data_file())
     common.header("pandas: DataFrame ← S3")
     for endpoint in common.endpoints():

@@ -9,10 +9,12 @@ pandas не знает про S3: адрес s3://… он передаёт би
 
 import common
 
-import pandas as pd
+LEAVES_DATA = True  # записанное остаётся в S3: run_demo.py --from N повторит шаг на пустом сервере
 
 
 def main() -> int:
+    import pandas as pd  # в main: Ctrl-C посреди долгого импорта — тоже одна строка «прервано»
+
     df = pd.read_csv(common.data_file())
     common.header(f"pandas: DataFrame {df.shape[0]}×{df.shape[1]} → S3")
     for endpoint in common.endpoints():

@@ -8,13 +8,13 @@ aws s3 ls, s3cmd ls, rclone ls и mc ls отправляют один и тот 
 Запуск: poetry run python plain_http.py [--trace]
 """
 
-import common
-
 from xml.etree import ElementTree
 
 from botocore.auth import S3SigV4Auth
 from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
+
+import common
 
 
 def main() -> int:

@@ -8,10 +8,10 @@ S3-библиотеки (здесь urllib) пишет по ссылке (PUT) �
 Запуск: poetry run python presigned_url.py [--trace]
 """
 
-import common
-
 import time
 from datetime import timedelta
+
+import common
 
 SOON = 1  # секунда: ссылка, на которой видно, что срок проверяется
 

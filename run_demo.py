@@ -12,9 +12,8 @@ Ctrl-C достаётся шагу (он отменит свои загрузк�
         [--debug]
 """
 
-import common
-
 import argparse
+import ast
 import os
 import signal
 import socket
@@ -22,7 +21,8 @@ import subprocess
 import sys
 import time
 
-import settings
+import common
+from lecture import settings
 
 # Единственный список шагов: README повторяет его (тест сверяет порядок и скрипты).
 STEPS = [
@@ -50,8 +50,6 @@ EXTRAS = [
     (19, "plain_http.py", "ListObjectsV2 без S3-библиотеки"),
     (20, "other_clients_read_s3.py", "Другие языки читают то же самое"),
 ]
-# Шаги, после которых в S3 что-то остаётся: их и повторяет --from N на пустом встроенном сервере.
-WRITERS = {"upload_object.py", "create_bucket.py", "duckdb_copy_to_s3.py", "pandas_dataframe_to_s3.py"}
 # Глава о надёжности: свой кластер Ceph из трёх OSD теряет узел (--cluster или --only cluster).
 CLUSTER = ("cluster", "cluster_demo.py", "Надёжность: кластер теряет узел, данные целы")
 
@@ -60,6 +58,14 @@ UNREACHABLE = 3  # код выхода шага: ни с одним эндпои
 BUG = 4  # код выхода шага: ошибка самой лекции (строка с путём к отчёту)
 STATUS = {0: "✓ ОК", 1: "✗ ошибки", 2: "✗ настройка", UNREACHABLE: "✗ нет связи", BUG: "✗ ошибка лекции",
           130: "✗ прервано"}
+
+
+def leaves_data(script: str) -> bool:
+    """Шаг сам объявляет, что после него в S3 что-то остаётся (LEAVES_DATA = True): такие шаги
+    повторяет --from N на пустом встроенном сервере. Читается без импорта: шаг тянет свои библиотеки."""
+    tree = ast.parse((common.ROOT / script).read_text(encoding="utf-8"))
+    return any(isinstance(node, ast.Assign) and [getattr(t, "id", None) for t in node.targets] == ["LEAVES_DATA"]
+               and ast.literal_eval(node.value) is True for node in tree.body)
 
 
 def start_embedded_s3() -> dict[str, str]:
@@ -93,7 +99,7 @@ def choose(args) -> list[tuple]:
 def run(script: str, env: dict, extra: list[str], quiet: bool = False) -> int:
     """Шаг — отдельный процесс. Ctrl-C, присланный только лектору (kill -INT), передаём шагу:
     шаг сам отменит свои загрузки и выйдет с кодом 130. Второй сигнал шаг пропустит мимо.
-    Шаг стартует с Ctrl-C «мимо» (SIG_IGN наследуется) и сам ставит обработчик первым импортом:
+    Шаг стартует с Ctrl-C «мимо» (SIG_IGN наследуется) и сам ставит обработчик в common.run:
     сигнал в первые миллисекунды запуска не превратится в трассировку. Был Ctrl-C — лекция стоит."""
     interrupted, started = [], []
 
@@ -135,7 +141,7 @@ class Finished(KeyboardInterrupt):
 def replay(steps: list[tuple], env: dict) -> bool:
     """Встроенный сервер запущен пустым: пишущие шаги до N повторяются без вывода — данные на месте."""
     started = time.perf_counter()
-    steps = [step for step in steps if step[1] in WRITERS]
+    steps = [step for step in steps if leaves_data(step[1])]
     for number, script, _ in steps:
         if run(script, env, [], quiet=True) != 0:
             common.fail(f"шаг {number} ({script}) не прошёл при повторе: запустите лекцию сначала")
@@ -157,8 +163,6 @@ def main() -> int:
     parser.add_argument("--debug", action="store_true", help="ошибка лекции — ещё и с трассировкой")
     args = parser.parse_args()
     steps = choose(args)
-    # Лектору — обычный Ctrl-C (KeyboardInterrupt в паузе между шагами); обработчик шагов из common ему не нужен.
-    signal.signal(signal.SIGINT, signal.default_int_handler)
 
     try:
         settings.read_dotenv()  # тот же .env, что читают шаги, и та же проверка кодировки
@@ -170,11 +174,11 @@ def main() -> int:
         common.console.print(f"[bold yellow].env нет: запускаю встроенный S3 на {env['LOCAL_ENDPOINT_URL']}[/]")
         first = steps[0][0] if steps[0] != CLUSTER else 1
         earlier = [s for s in STEPS if s[0] < first]
-        if any(s[1] in WRITERS for s in earlier) and not replay(earlier, env):
+        if any(leaves_data(s[1]) for s in earlier) and not replay(earlier, env):
             return 1
     pause = sys.stdin.isatty() and not args.no_pause
-    trace = args.trace or common.TRACE  # common, импортируясь, уже забрал --trace из sys.argv
-    debug = args.debug or common.DEBUG  # и --debug common уже забрал
+    trace = args.trace or common.flags.trace  # common.run уже забрал --trace из sys.argv
+    debug = args.debug or common.flags.debug  # и --debug
     extra = (["--trace"] if trace else []) + (["--debug"] if debug else [])
 
     results, stopped = [], False
@@ -224,4 +228,5 @@ def main() -> int:
 
 
 if __name__ == "__main__":
-    raise SystemExit(common.run(main))
+    # Лектору — обычный Ctrl-C (KeyboardInterrupt в паузе между шагами): обработчик шагов ему не нужен.
+    raise SystemExit(common.run(main, ctrl_c=False))

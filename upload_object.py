@@ -9,6 +9,8 @@ titanic.csv под своим ключом, затем HEAD показывает
 
 import common
 
+LEAVES_DATA = True  # записанное остаётся в S3: run_demo.py --from N повторит шаг на пустом сервере
+
 
 def main() -> int:
     path = common.data_file(download=True)

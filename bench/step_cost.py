@@ -34,7 +34,6 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 import common  # noqa: E402
-
 import run_demo  # noqa: E402
 
 MIB = 1024 * 1024

@@ -1,6 +1,6 @@
 """Одноразовый кластер Ceph для тестов: монитор, один OSD в памяти и шлюз S3 по HTTP и по TLS.
 
-Сам кластер — local_ceph.CephCluster из корня проекта (тот же код поднимает три OSD
+Сам кластер — CephCluster из lecture/ceph.py (тот же код поднимает три OSD
 в cluster_demo.py); здесь к нему добавлены TLS (сертификат от CA, созданного при старте)
 и пользователи S3 в виде S3Server из conftest. Останавливаются ровно те процессы, что запущены
 здесь; если тестовый процесс убит, ядро само убьёт их.
@@ -17,11 +17,11 @@ import sys
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # local_ceph лежит в корне проекта
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # пакет lecture лежит в корне проекта
 
-import local_ceph  # noqa: E402
-from local_ceph import alive as _alive  # noqa: E402, F401 — тесты проверяют им, что процессы ушли
-from local_ceph import free_port  # noqa: E402, F401 — общий для тестов свободный порт
+from lecture import ceph as local_ceph  # noqa: E402
+from lecture.ceph import alive as _alive  # noqa: E402, F401 — тесты проверяют им, что процессы ушли
+from lecture.ceph import free_port  # noqa: E402, F401 — общий для тестов свободный порт
 
 
 def ceph_missing() -> str | None:

@@ -23,7 +23,7 @@ import pytest
 from ceph_cluster import _alive
 from conftest import DATA, ROOT, base_env
 
-import local_ceph
+from lecture import ceph as local_ceph
 
 DIGEST = hashlib.sha256(DATA.read_bytes()).hexdigest()[:12]
 with DATA.open(newline="") as _file:

@@ -9,7 +9,7 @@
   register(..., unique_id=...);
 - wire.minio_pool и common.minio_client: Minio(http_client=...) и PoolManager.urlopen(method, url, redirect, **kw)
   с body, headers, preload_content; у ответа .status, .headers, .data;
-- wire.flush и observe_duckdb: enable_logging('HTTP'), схема duckdb_logs_parsed('HTTP'), статусы «OK_200»,
+- duckdb_log.flush и duckdb_log.observe: enable_logging('HTTP'), схема duckdb_logs_parsed('HTTP'), статусы «OK_200»,
   current_setting('http_timeout') в секундах;
 - common.duckdb_connect: httpfs.duckdb_extension внутри duckdb_extension_httpfs.__path__ (rglob);
 - common.storage_options: класс-атрибут S3FileSystem.retries, который читает цикл повторов s3fs,
@@ -194,8 +194,8 @@ def test_httpfs_wheel_holds_one_loadable_extension_under_its_path():
 
 
 def test_duckdb_http_log_has_the_columns_wire_reads(moto):
-    """wire.flush: схема duckdb_logs_parsed('HTTP') — запрос (type, url, headers, request_body_length,
-    duration_ms), ответ (status, headers) и timestamp; запрос wire.flush выполняется как есть."""
+    """duckdb_log.flush: схема duckdb_logs_parsed('HTTP') — запрос (type, url, headers, request_body_length,
+    duration_ms), ответ (status, headers) и timestamp; запрос duckdb_log.flush выполняется как есть."""
     server, bucket = moto
     con = duckdb_on(server)
     con.execute("CALL enable_logging('HTTP')")
@@ -219,7 +219,7 @@ def test_duckdb_http_log_has_the_columns_wire_reads(moto):
 
 
 def test_duckdb_http_status_is_name_underscore_code(moto):
-    """wire.flush: response.status — «OK_200», «NotFound_404»: код — после последнего «_»."""
+    """duckdb_log.flush: response.status — «OK_200», «NotFound_404»: код — после последнего «_»."""
     server, bucket = moto
     con = duckdb_on(server)
     con.execute("CALL enable_logging('HTTP')")
@@ -233,7 +233,7 @@ def test_duckdb_http_status_is_name_underscore_code(moto):
 
 
 def test_duckdb_http_status_without_an_answer_has_no_code():
-    """wire.flush: запрос без ответа (отказ в соединении) — статус без числа в конце («нет ответа»)."""
+    """duckdb_log.flush: запрос без ответа (отказ в соединении) — статус без числа в конце («нет ответа»)."""
     con = duckdb.connect()
     con.load_extension(str(httpfs_extensions()[0]))
     con.execute(f"CREATE SECRET (TYPE s3, KEY_ID 'a', SECRET 'b', REGION 'us-east-1', "
@@ -249,7 +249,7 @@ def test_duckdb_http_status_without_an_answer_has_no_code():
 
 
 def test_duckdb_http_timeout_setting_is_in_seconds():
-    """wire.flush сравнивает duration_ms с 900 * current_setting('http_timeout'): настройка — в секундах."""
+    """duckdb_log.flush сравнивает duration_ms с 900 * current_setting('http_timeout'): настройка — в секундах."""
     con = duckdb.connect()
     con.load_extension(str(httpfs_extensions()[0]))
     con.execute("SET http_timeout = 7")

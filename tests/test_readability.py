@@ -21,7 +21,7 @@ from dotenv import dotenv_values
 from rich.cells import cell_len
 
 sys.path.insert(0, str(ROOT))
-import words  # noqa: E402
+from lecture import words  # noqa: E402
 
 
 def lecture_steps() -> dict[str, list[int]]:
@@ -411,8 +411,8 @@ PROVIDERS = {  # префикс переменных: адрес, регион
     "SELECTEL": ("https://s3.ru-1.storage.selcloud.ru", "ru-1"),
     "AWS": ("https://s3.eu-central-1.amazonaws.com", "eu-central-1"),
 }
-# Флаги, которые common (wire, deadline) принимает за любой шаг, который его импортирует.
-COMMON_FLAGS = {node.value for module in ("common.py", "wire.py", "deadline.py")
+# Флаги, которые common (lecture/guard.py) принимает за любой шаг, который его импортирует.
+COMMON_FLAGS = {node.value for module in ("common.py", "lecture/guard.py")
                 for node in ast.walk(ast.parse((ROOT / module).read_text()))
                 if isinstance(node, ast.Constant) and isinstance(node.value, str)
                 and re.fullmatch(r"--[a-z][a-z-]*", node.value)}

@@ -1,7 +1,7 @@
 """Что видит зал: заголовки, строки ✓ ! ✗, таблицы на 80 колонок, сравнение boto3 и minio, прогресс.
 
-Шаги зовут эти функции через common (common.table, common.check…). Перед каждой строкой печатаются
-запросы DuckDB, которые к ней привели (--trace): DuckDB сам событий не шлёт, wire читает его журнал.
+Шаги зовут эти функции через common (common.table, common.check…). Печать строки — только печать:
+ни запросов, ни SQL (журнал запросов DuckDB читается в конце блока эндпоинта), поэтому она не падает.
 
 Строка — простой текст, не разметка rich: ключ «[red]alert» или «data[/]old.csv», имя бакета, ответ
 сервера печатаются как есть. Своё оформление лекции внутри строки или ячейки — styled("создан", "bold green").
@@ -17,9 +17,8 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-import failures
-import wire
-from words import human_size, moment, plural
+from lecture import failures
+from lecture.words import human_size, moment, plural
 
 console = Console(highlight=False)
 
@@ -38,19 +37,16 @@ def header(title: str) -> None:
 
 
 def ok(text: str | Text) -> None:
-    wire.flush()  # сначала запросы DuckDB, которые привели к этой строке (--trace)
     console.print(Text.assemble(("✓", "bold green"), " ", _plain(text)))
 
 
 def warn(text: str | Text) -> None:
     """«!» — сервер чего-то не умеет: это знание о сервере, а не сбой лекции."""
-    wire.flush()
     console.print(Text.assemble(("!", "bold yellow"), " ", _plain(text)))
 
 
 def note(text: str | Text) -> None:
     """Просто сведения: без ✓, он только для проверок."""
-    wire.flush()
     console.print(_plain(text))
 
 
@@ -67,7 +63,6 @@ def check(condition: bool, good: str, bad: str) -> None:
 
 def table(title: str, columns: list[str], rows: list[list]) -> None:
     """Таблица для 80 колонок: первый столбец (ключ, бакет) не сокращается, остальные переносятся."""
-    wire.flush()
     console.print(Text(title, style="italic"))  # заголовок — по ширине экрана, а не таблицы: имена целиком
     cells = [[_cell(cell) for cell in row] for row in rows]
     view = Table(header_style="bold cyan")

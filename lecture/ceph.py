@@ -4,7 +4,7 @@
 (tests/ceph_cluster.py — один OSD, шлюз по HTTP и TLS). Всё лежит в одном каталоге и слушает
 только 127.0.0.1 на свободных портах. Останавливаются ровно те процессы, что запущены здесь;
 если наш процесс убит, ядро само убьёт их (setpriv --pdeathsig). Модуль не импортирует common:
-его берут и тесты, которым обработчики сигналов лекции не нужны.
+его берут и тесты. ceph.conf пишет lecture/ceph_conf.py.
 
 Нужны пакеты Debian/Ubuntu: apt-get install ceph-mon ceph-osd ceph-mgr radosgw ceph-common
 """
@@ -15,13 +15,15 @@ import json
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import time
 import urllib.error
 import urllib.request
 import uuid
 from pathlib import Path
+
+from lecture import ceph_conf
+from lecture.processes import alive, free_port, vm_hwm  # noqa: F401 — alive и free_port нужны и тестам
 
 # Программа → пакет, который её приносит (monmaptool — из ceph-base, зависимости ceph-mon).
 PACKAGE_OF = {"ceph-mon": "ceph-mon", "ceph-osd": "ceph-osd", "radosgw": "radosgw",
@@ -44,35 +46,6 @@ def install_command(programs: list[str]) -> str:
     """apt-get install с пакетами, в которых лежат эти программы."""
     packages = dict.fromkeys(PACKAGE_OF.get(name, name) for name in programs)
     return "apt-get install " + " ".join(packages)
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except (ProcessLookupError, PermissionError):  # нет процесса или он чужой
-        return False
-    # Зомби (процесс завершился, но ещё не «похоронен») — уже не работает.
-    try:
-        return not Path(f"/proc/{pid}/stat").read_text().split(") ")[-1].startswith("Z")
-    except OSError:
-        return False
-
-
-def vm_hwm(pid: int) -> int:
-    """Пик резидентной памяти процесса (VmHWM) в байтах; 0 — процесса уже нет."""
-    try:
-        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1]) * 1024
-    except OSError:
-        pass
-    return 0
 
 
 class CephCluster:
@@ -159,88 +132,10 @@ class CephCluster:
         return f"beast endpoint=127.0.0.1:{self.http_port}"
 
     def config(self, fsid: str) -> str:
-        base = self.base
-        return f"""
-[global]
-fsid = {fsid}
-mon host = [v2:127.0.0.1:{self.mon_port}]
-mon initial members = a
-public addr = 127.0.0.1
-cluster addr = 127.0.0.1
-ms bind msgr1 = false
-ms bind ipv6 = false
-# Без cephx: кластер одноразовый и слушает только 127.0.0.1. Подписи S3 шлюз проверяет всё равно.
-auth cluster required = none
-auth service required = none
-auth client required = none
-# …поэтому предупреждение о «небезопасном global_id» (это про cephx) не мешает HEALTH_OK.
-mon warn on insecure global id reclaim = false
-mon warn on insecure global id reclaim allowed = false
-run dir = {base}/run
-pid file = {base}/run/$name.pid
-admin socket = {base}/run/$name.asok
-log file = {base}/log/$name.log
-mon data = {base}/mon/$name
-osd data = {base}/$name
-mgr data = {base}/mgr/$cluster-$id
-# OSD держит объекты в памяти: диск не нужен; размер — лишь объявленная ёмкость.
-osd objectstore = memstore
-memstore device bytes = {self.osd_bytes}
-# memstore сохраняет данные на диск только при аккуратной остановке: иначе OSD, остановленный
-# и запущенный снова, вернулся бы пустым, а не «сервером после перезагрузки».
-osd fast shutdown = false
-mon allow pool size one = true
-mon warn on pool no redundancy = false
-mon data avail warn = 1
-mon data avail crit = 0
-osd pool default size = {self.size}
-osd pool default min size = {self.min_size}
-# Мало PG и без автоподбора: меньше работы при каждом отказе и возвращении OSD.
-osd pool default pg num = 8
-osd pool default pgp num = 8
-osd pool default pg autoscale mode = off
-mon max pg per osd = 1000
-# Все OSD на одном хосте: копии раскладываются по разным OSD, а не по разным хостам.
-osd crush chooseleaf type = 0
-# Шлюз при первом старте создаёт пулы, по раунду консенсуса на каждый: без этого ~11 с, а не ~2 с.
-paxos propose interval = 0.1
-# Отказ OSD. Остановленный OSD сам говорит монитору, что уходит; упавший молча объявляется
-# мёртвым через 10 с без ответа на сердцебиение (по умолчанию 20 с, проверка раз в 6 с).
-# Короче не надо: на двух ядрах под нагрузкой ответ задерживается на секунды — и живой «умрёт».
-osd heartbeat interval = 2
-osd heartbeat grace = 10
-mon osd adjust heartbeat grace = false
-# Свидетеля отказа хватает одного: по умолчанию нужны двое, с разных хостов, а хост у нас один.
-mon osd min down reporters = 1
-mon osd reporter subtree level = osd
-# Медленный ответ на сердцебиение (по умолчанию — 5 % отсрочки, 0,5 с) — не повод для
-# HEALTH_WARN на нагруженной машине: предупреждать, если ответ шёл дольше 3 с.
-mon warn on slow ping time = 3000
-# Упавший OSD 10 минут остаётся «in»: кластер ждёт его возвращения, а не перекладывает данные.
-mon osd down out interval = 600
-# memstore для Ceph — «вращающийся диск», а на HDD восстановление спит 0,1 с после каждой записи.
-osd recovery sleep hdd = 0
-# Менеджер: состояния PG и место в пулах — раз в секунду (по умолчанию раз в 5 с), и без
-# необязательных модулей (restful, iostat, nfs). Встроенные выключить нельзя: HEALTH_ERR.
-mgr stats period = 1
-mon mgr digest period = 1
-mgr tick period = 1
-mgr initial modules =
-
-[client]
-# Команды ceph, rados, radosgw-admin идут и параллельно: сокет управления им не нужен.
-admin socket =
-
-[client.rgw]
-admin socket = {base}/run/$name.asok
-# Встроенные умолчания шлюза требуют cephx и защищённую сессию с монитором — иначе он висит (-13).
-auth client required = none
-ms mon client mode = crc
-rgw data = {base}/rgw
-rgw frontends = {self.rgw_frontends()}
-"""
+        return ceph_conf.text(self, fsid)
 
     # ── Команды ─────────────────────────────────────────────────────────────────────────
+
     def _ceph_args(self, *args: str) -> list[str]:
         return ["ceph", "-c", str(self.conf), "--connect-timeout", "10", *args]
 

@@ -1,8 +1,11 @@
-"""Настройки лекции: эндпоинты из окружения и .env, файл данных — и их проверка до первого запроса.
+"""Настройки лекции: эндпоинты из окружения и .env (запись Endpoint), файл данных — и их проверка
+до первого запроса.
 
 Всё, что не так, — исключение Invalid с русским текстом, который называет переменную;
 common превращает его в «Ошибка настройки: …» и код выхода 2. Правила имён бакетов —
 полные правила S3 (docs.aws.amazon.com/AmazonS3/latest/userguide/bucketnamingrules.html).
+Какие бакеты лекция называет от основного (суффиксы) и какой шаг скачивает данные, говорит common:
+здесь о шагах не знают.
 """
 
 from __future__ import annotations
@@ -12,16 +15,14 @@ import ipaddress
 import os
 import re
 import urllib.request
+from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
 
 from dotenv import dotenv_values
 
-ROOT = Path(__file__).resolve().parent
+ROOT = Path(__file__).resolve().parent.parent  # корень проекта: там шаги, .env и titanic.csv
 TITANIC_URL = "https://raw.githubusercontent.com/datasciencedojo/datasets/master/titanic.csv"
-# Остальные бакеты лекции называются от основного: имена бакетов в облаке глобальны.
-SUFFIXES = {"duckdb": "-duckdb", "pandas": "-pandas", "temp": "-tmp", "versions": "-ver", "public": "-pub",
-            "compat": "-compat"}
 
 TITANIC_COLUMNS = ["PassengerId", "Survived", "Pclass", "Name", "Sex", "Age",
                    "SibSp", "Parch", "Ticket", "Fare", "Cabin", "Embarked"]
@@ -34,6 +35,46 @@ RESERVED_SUFFIXES = ("-s3alias", "--ol-s3", ".mrap", "--x-s3", "--table-s3")
 
 class Invalid(Exception):
     """Настройка неверна: текст говорит, какая переменная и что с ней."""
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    """Один S3-эндпоинт. Ключи не попадают в repr, а значит и в вывод.
+    suffixes — бакеты лекции, названные от основного: {"duckdb": "-duckdb"} → <бакет>-duckdb."""
+
+    name: str
+    url: str
+    region: str
+    bucket: str
+    url_style: str = "path"
+    ca_bundle: str | None = None
+    access_key: str = field(default="", repr=False)
+    secret_key: str = field(default="", repr=False)
+    suffixes: dict = field(default_factory=dict, repr=False, hash=False, compare=False)
+
+    @property
+    def prefix(self) -> str:  # «yandex» → YANDEX_ENDPOINT_URL, YANDEX_BUCKET…
+        return prefix(self.name)
+
+    @property
+    def host(self) -> str:  # host:port без схемы — так его ждут minio и DuckDB
+        return urlsplit(self.url).netloc
+
+    @property
+    def hostname(self) -> str:
+        return urlsplit(self.url).hostname or ""
+
+    @property
+    def port(self) -> int:
+        return urlsplit(self.url).port or (443 if self.secure else 80)
+
+    @property
+    def secure(self) -> bool:
+        return urlsplit(self.url).scheme == "https"
+
+    def derived(self, kind: str) -> str:
+        """Бакет лекции: derived("duckdb") → <бакет>-duckdb."""
+        return self.bucket + self.suffixes[kind]
 
 
 def read_dotenv() -> None:
@@ -58,8 +99,8 @@ def endpoint_names() -> list[str]:
     return names
 
 
-def endpoint(name: str) -> dict:
-    """Поля записи Endpoint для эндпоинта name, проверенные."""
+def endpoint(name: str, suffixes: dict[str, str]) -> Endpoint:
+    """Запись Endpoint для эндпоинта name, проверенная; suffixes — бакеты, названные от основного."""
     variables = prefix(name)
 
     def var(suffix: str, default: str | None = None) -> str:
@@ -78,19 +119,21 @@ def endpoint(name: str) -> dict:
             raise Invalid(problem)
     if problem := bucket_problem(bucket):
         raise Invalid(f"{variables}_BUCKET={bucket!r}: имя бакета по правилам S3 — {problem}")
-    for suffix in SUFFIXES.values():
+    for suffix in suffixes.values():
         if problem := bucket_problem(bucket + suffix):
             raise Invalid(f"{variables}_BUCKET={bucket!r}: бакет лекции {bucket + suffix} нарушает правила S3 "
                           f"({problem}): к основному имени добавляются суффиксы до 7 символов, оно — не длиннее 56")
     ca_bundle = var("CA_BUNDLE", "") or None
     if ca_bundle and not (Path(ca_bundle).is_file() and os.access(ca_bundle, os.R_OK)):
         raise Invalid(f"{variables}_CA_BUNDLE={ca_bundle!r}: файл не найден или не читается")
-    return {"name": name, "url": url.rstrip("/"), "region": region, "bucket": bucket, "url_style": url_style,
-            "ca_bundle": ca_bundle, "access_key": var("ACCESS_KEY"), "secret_key": var("SECRET_KEY")}
+    return Endpoint(name=name, url=url.rstrip("/"), region=region, bucket=bucket, url_style=url_style,
+                    ca_bundle=ca_bundle, access_key=var("ACCESS_KEY"), secret_key=var("SECRET_KEY"),
+                    suffixes=dict(suffixes))
 
 
-def data_file(download: bool, say) -> Path:
-    """CSV «Титаника» (TITANIC_CSV, по умолчанию titanic.csv в корне); download — скачать, если его нет."""
+def data_file(download: bool, say, fetched_by: str) -> Path:
+    """CSV «Титаника» (TITANIC_CSV, по умолчанию titanic.csv в корне); download — скачать, если его нет.
+    fetched_by — кто его скачивает («шаг 3 (upload_object.py)»): подсказка в ошибке."""
     default = ROOT / "titanic.csv"
     path = Path(os.environ.get("TITANIC_CSV", "") or default)
     fetch = f"curl -fsSL -o {default} {TITANIC_URL}"  # подсказка не предлагает затереть чужой файл
@@ -106,7 +149,7 @@ def data_file(download: bool, say) -> Path:
         partial.replace(path)
     if not path.is_file():
         hint = fetch if path == default else f"curl -fsSL -o {path} {TITANIC_URL}"
-        raise Invalid(f"нет файла данных {path}. Его скачивает шаг 3 (upload_object.py) или команда:\n  {hint}")
+        raise Invalid(f"нет файла данных {path}. Его скачивает {fetched_by} или команда:\n  {hint}")
     if problem := titanic_problem(path):
         hint = "" if path == default else " и уберите TITANIC_CSV"
         raise Invalid(f"{path} не CSV «Титаника»: {problem}.\n  Скачайте настоящий{hint}: {fetch}")

@@ -20,16 +20,17 @@ from typing import NamedTuple
 from urllib.parse import urlsplit
 from xml.etree import ElementTree
 
-# Объяснения по-русски: {p} — начало имён переменных эндпоинта (FIRST → FIRST_SECRET_KEY).
+# Объяснения по-русски: {p} — начало имён переменных эндпоинта (FIRST → FIRST_SECRET_KEY),
+# {made_by} — кто создаёт бакеты лекции (шаг называет common: здесь о шагах не знают).
 EXPLANATIONS = {
     "SignatureDoesNotMatch": "подпись не сошлась: проверьте {p}_SECRET_KEY",
     "InvalidAccessKeyId": "такого ключа доступа нет: проверьте {p}_ACCESS_KEY",
     "InvalidClientTokenId": "такого ключа доступа нет: проверьте {p}_ACCESS_KEY",
     "AccessDenied": "доступ запрещён: проверьте {p}_ACCESS_KEY, {p}_SECRET_KEY и права на бакет",
     "HTTP 403": "доступ запрещён: проверьте {p}_ACCESS_KEY, {p}_SECRET_KEY и права на бакет",
-    "NoSuchBucket": "бакета нет: бакеты лекции создаёт шаг 6 (create_bucket.py)",
+    "NoSuchBucket": "бакета нет: бакеты лекции создаёт {made_by}",
     "NoSuchKey": "объекта нет: его записывает один из предыдущих шагов",
-    "HTTP 404": "не найдено: бакет или объект ещё не создан (бакеты лекции создаёт шаг 6, create_bucket.py)",
+    "HTTP 404": "не найдено: бакет или объект ещё не создан — бакеты лекции создаёт {made_by}",
     "BucketAlreadyExists": "имя бакета занято другим владельцем (в облаке имена глобальны): смените {p}_BUCKET",
     "BucketNotEmpty": "бакет не пуст: S3 удаляет только пустые бакеты",
     "InvalidLocationConstraint": "хранилище не принимает этот регион: проверьте {p}_REGION",
@@ -65,6 +66,12 @@ class CheckFailed(Exception):
 
 class Lacking(Exception):
     """Сервер принял запрос, но возможности S3 на деле нет (версии не ведёт, теги не хранит)."""
+
+
+def lacks(condition: bool, behaviour: str) -> None:
+    """Сервер ответил «да», но возможности нет: behaviour — что он сделал на самом деле."""
+    if condition:
+        raise Lacking(behaviour)
 
 
 class NotS3(Exception):
@@ -289,9 +296,9 @@ def explain(error: BaseException, endpoint, expired_after: float | None, seen: s
     return failure
 
 
-def describe(failure: Failure, endpoint) -> str:
+def describe(failure: Failure, endpoint, made_by: str = "шаг, создающий бакеты") -> str:
     """«код — объяснение» для строки ✗; текст сервера — только если своего объяснения нет, и с маской ключей."""
-    text = failure.explanation.format(p=endpoint.prefix)
+    text = failure.explanation.format(p=endpoint.prefix, made_by=made_by)
     text = text or mask(failure.message, endpoint.secret_key, endpoint.access_key) or "сервер молчит"
     return f"{failure.code} — {text}" if failure.code else text
 
