@@ -21,7 +21,7 @@ ROOT = Path(__file__).resolve().parent
 TITANIC_URL = "https://raw.githubusercontent.com/datasciencedojo/datasets/master/titanic.csv"
 # Остальные бакеты лекции называются от основного: имена бакетов в облаке глобальны.
 SUFFIXES = {"duckdb": "-duckdb", "pandas": "-pandas", "temp": "-tmp", "versions": "-ver", "public": "-pub",
-            "compat": "-compat"}
+            "compat": "-compat", "spark": "-spark"}
 
 TITANIC_COLUMNS = ["PassengerId", "Survived", "Pclass", "Name", "Sex", "Age",
                    "SibSp", "Parch", "Ticket", "Fare", "Cabin", "Embarked"]
