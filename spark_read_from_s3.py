@@ -12,6 +12,8 @@ SDK для Java. А видит то же, что DuckDB и pandas: hive-разб
 
 import common
 
+import time
+
 from lecture import spark as s3a
 
 SOURCE = "titanic_by_class/"  # записал DuckDB на шаге 8
@@ -36,31 +38,32 @@ def main() -> int:
         jars = s3a.jars(common.console)  # один раз на машину: дальше — из кэша
     except s3a.DownloadFailed as problem:
         common.config_error(str(problem))
+    started = time.perf_counter()
     with s3a.session(endpoints, lake, common.CONNECT_TIMEOUT, common.READ_TIMEOUT, common.ATTEMPTS,
-                     jars) as (spark, shared):
+                     jars) as spark:
         import pandas as pd
         from pyspark.sql import functions as F
 
+        common.note(f"Spark {spark.version} ({spark.sparkContext.master}) запущен "
+                    f"за {common.number(time.perf_counter() - started)} с")
         for endpoint in endpoints:
-            with common.endpoint_block(endpoint, seconds=SECONDS), s3a.jobs(spark):
+            with common.endpoint_block(endpoint, seconds=SECONDS), s3a.jobs(spark, endpoint):
                 s3 = common.boto3_client(endpoint)
                 source, mine = endpoint.derived("duckdb"), endpoint.derived("spark")
-                common.check(not shared & {(endpoint.name, mine), (endpoint.name, source)},
-                             f"S3A: {source} и {mine} — бакеты этого эндпоинта",
-                             "эти бакеты в сессии Spark уже у другого эндпоинта: у S3A настройки — по имени бакета")
-
                 answer = s3.list_buckets()
                 if mine not in {bucket["Name"] for bucket in answer["Buckets"]}:
                     s3.create_bucket(Bucket=mine, **common.location(endpoint))
                 before = s3.list_objects_v2(Bucket=mine, Prefix=TARGET)
                 foreign = s3a.foreign(endpoint, mine, before.get("Contents", []))
-                common.check(not foreign, f"{mine}/{TARGET}: чужих объектов нет — Spark перезапишет своё",
+                common.check(not foreign, f"в {mine}/{TARGET} чужого нет: Spark перезапишет своё",
                              f"в {mine}/{TARGET} чужие объекты ({len(foreign)}): Spark удалил бы их")
 
+                working = time.perf_counter()
                 titanic = spark.read.parquet(f"s3a://{source}/{SOURCE}")  # LIST, затем GET Range
                 survival = titanic.groupBy("Pclass", "Sex").agg(
                     F.count("*").alias("passengers"), F.avg("Survived").alias("survived"))
                 survival.coalesce(1).write.mode("overwrite").parquet(f"s3a://{mine}/{TARGET}")
+                seconds = time.perf_counter() - working
                 written = s3a.record_written(endpoint, s3, mine, TARGET)  # в журнал: уберёт cleanup.py
                 by_spark = survival.orderBy("Pclass", "Sex").collect()
 
@@ -69,15 +72,16 @@ def main() -> int:
                 by_duckdb = query.fetchall()
                 options = common.storage_options(endpoint)
                 frame = pd.read_parquet(f"s3://{mine}/{TARGET}", storage_options=options)
-                by_pandas = frame.sort_values(["Pclass", "Sex"]).itertuples(index=False, name=None)
+                by_pandas = list(frame.sort_values(["Pclass", "Sex"]).itertuples(index=False, name=None))
 
-                rows = [[c, SEX.get(s, s), n, common.number(100 * rate)] for c, s, n, rate in by_spark]
-                common.table(f"{endpoint.name}: Spark прочитал {source}/{SOURCE}, "
-                             f"записал {mine}/{TARGET}", ["Класс", "Пол", "Пассажиров", "Выжило, %"], rows)
-                parts = [item["Key"].removeprefix(TARGET) for item in written]
-                common.note(f"Spark записал: {', '.join(parts)}")
+                rows = [[c, SEX.get(s, s), n, common.number(100 * rate), (c, s, n, rate) in by_duckdb,
+                         (c, s, n, rate) in by_pandas] for c, s, n, rate in by_spark]
+                common.table(f"{endpoint.name}: Spark — {source}/{SOURCE} → {mine}/{TARGET}",
+                             ["Класс", "Пол", "Пассажиров", "Выжило, %", "DuckDB", "pandas"], rows)
+                parts = ", ".join(item["Key"].removeprefix(TARGET) for item in written)
+                common.note(f"Spark прочитал, посчитал и записал за {common.number(seconds)} с: {parts}")
                 spark_rows = [tuple(row) for row in by_spark]
-                common.check(by_duckdb == spark_rows == list(by_pandas),
+                common.check(by_duckdb == spark_rows == by_pandas,
                              "DuckDB и pandas читают записанное Spark — три движка сходятся",
                              "DuckDB, pandas и Spark видят разное")
     return common.summary()

@@ -25,6 +25,7 @@ import sys
 import tempfile
 import time
 import urllib.request
+import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
 from importlib.util import find_spec
@@ -187,9 +188,10 @@ def s3a_defaults(connect_timeout: int, read_timeout: int, attempts: int) -> dict
         # (цепочка по умолчанию опрашивает их по очереди и тратит на это секунды).
         "fs.s3a.aws.credentials.provider": "org.apache.hadoop.fs.s3a.SimpleAWSCredentialsProvider",
         # По умолчанию 30 с на соединение и 200 с на чтение: мёртвый сервер молчал бы минутами.
-        "fs.s3a.connection.establish.timeout": f"{connect_timeout}s",
+        # Соединение S3A ждёт не меньше 15 с (меньшее поднимает сам); дольше не пускает срок эндпоинта.
+        "fs.s3a.connection.establish.timeout": f"{max(connect_timeout, 15)}s",
         "fs.s3a.connection.timeout": f"{read_timeout}s",
-        "fs.s3a.connection.acquisition.timeout": f"{read_timeout}s",
+        "fs.s3a.connection.acquisition.timeout": "15s",  # меньше S3A не берёт: соединение из своего пула
         # Повторы — у SDK (5) и поверх них у S3A (7, с паузами от 0,5 с): без этого минуты тишины.
         "fs.s3a.attempts.maximum": str(attempts - 1),
         "fs.s3a.retry.limit": str(attempts - 1),
@@ -238,7 +240,6 @@ def spark_settings(master: str, jar_paths: list[Path], java_options: str, scratc
     settings = {
         "spark.master": master,
         "spark.app.name": "s3-lecture",
-        "spark.jars": ",".join(str(path) for path in jar_paths),  # на кластере Spark раздаст их исполнителям
         "spark.ui.enabled": "false",  # веб-интерфейс на порту 4040 лекции не нужен
         "spark.ui.showConsoleProgress": "false",  # полоса стадий в stderr сбила бы таблицы
         "spark.sql.warehouse.dir": str(scratch / "warehouse"),  # не оставлять spark-warehouse в каталоге запуска
@@ -247,8 +248,15 @@ def spark_settings(master: str, jar_paths: list[Path], java_options: str, scratc
         "spark.driver.extraJavaOptions": java_options,
         "spark.executor.extraJavaOptions": java_options,
     }
+    jars = ",".join(str(path) for path in jar_paths)
     if local:  # на своём компьютере — только петля: ни одного порта наружу; на кластере адрес выбирает Spark
-        settings |= {"spark.driver.host": "127.0.0.1", "spark.driver.bindAddress": "127.0.0.1"}
+        settings |= {"spark.driver.host": "127.0.0.1", "spark.driver.bindAddress": "127.0.0.1",
+                     # исполнители — в той же JVM: jar прямо в classpath, без раздачи файловым сервером Spark
+                     "spark.driver.extraClassPath": jars.replace(",", os.pathsep),
+                     # маленькие данные и короткий запуск: JIT без C2 — старт быстрее, CPU меньше
+                     "spark.driver.extraJavaOptions": f"{java_options} -XX:TieredStopAtLevel=1".strip()}
+    else:
+        settings["spark.jars"] = jars  # на кластере Spark раздаст их исполнителям
     return settings
 
 
@@ -300,9 +308,11 @@ class Buckets:
 @contextmanager
 def session(endpoints, buckets_of, connect_timeout: int, read_timeout: int, attempts: int,
             jar_paths: list[Path]) -> Iterator:
-    """SparkSession с S3A для бакетов каждого эндпоинта (buckets_of(endpoint) → имена). Даёт (spark, shared):
-    shared — бакеты, которые одна сессия не может отдать двум эндпоинтам (S3A различает хранилища
-    по имени бакета). На выходе — всегда: spark.stop() и JVM завершена."""
+    """SparkSession с S3A для бакетов каждого эндпоинта (buckets_of(endpoint) → имена). Бакет с тем же
+    именем у второго эндпоинта одна сессия отдать ему не может (S3A различает хранилища
+    по имени бакета; их отвергнет jobs). На выходе — всегда: spark.stop() и JVM завершена."""
+    # pyspark предупреждает о pandas 3 при импорте: pandas-API Spark шагу не нужен, залу — его предупреждение.
+    warnings.filterwarnings("ignore", category=FutureWarning, module=r"pyspark\.")
     from pyspark import SparkConf, SparkContext
     from pyspark.java_gateway import launch_gateway
     from pyspark.sql import SparkSession
@@ -326,7 +336,10 @@ def session(endpoints, buckets_of, connect_timeout: int, read_timeout: int, atte
         log_path().parent.mkdir(parents=True, exist_ok=True)
         handler = signal.getsignal(signal.SIGINT)
         gateway = spark = None
-        with log_path().open("ab") as log:
+        if master.startswith("local"):  # иначе Spark ищет внешний адрес машины и пишет об этом в журнал
+            os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
+
+        with log_path().open("wb") as log:  # журнал последнего запуска
             try:
                 # JVM: stdout и stderr — в файл; py4j ждёт её, пока не появится файл с её портом.
                 gateway = launch_gateway(conf, popen_kwargs={"stdout": log, "stderr": log})
@@ -337,7 +350,9 @@ def session(endpoints, buckets_of, connect_timeout: int, read_timeout: int, atte
                 for name, value in keys.items():
                     hadoop.set(name, value)
                 spark = SparkSession(context)
-                yield spark, shared
+                _shared.clear()
+                _shared.update(shared)
+                yield spark
             finally:
                 signal.signal(signal.SIGINT, handler)
                 _stop(spark, gateway)
@@ -372,11 +387,20 @@ def _stop(spark, gateway) -> None:
         proc.wait()
 
 
+_shared: set[tuple[str, str]] = set()  # (эндпоинт, бакет): имя бакета в сессии уже у другого эндпоинта
+
+
 @contextmanager
-def jobs(spark) -> Iterator[None]:
+def jobs(spark, endpoint) -> Iterator[None]:
     """Вызовы Spark одного эндпоинта: ошибка Java — исключение, которое понимает failures
     (ответ S3 с кодом и статусом, нет соединения, таймаут, TLS); срок истёк или Ctrl-C — задачи
     этого эндпоинта отменяются, чтобы следующий не ждал их."""
+    import failures
+
+    taken = sorted(bucket for name, bucket in _shared if name == endpoint.name)
+    if taken:
+        raise failures.CheckFailed(f"бакет {taken[0]} в этой сессии Spark уже у другого эндпоинта: настройки "
+                                   "S3A — по имени бакета; дайте эндпоинтам разные <ИМЯ>_BUCKET")
     try:
         yield
     except BaseException as error:
