@@ -16,6 +16,7 @@
 from __future__ import annotations
 
 import hashlib
+import logging
 import os
 import re
 import shutil
@@ -317,6 +318,9 @@ def session(endpoints, buckets_of, connect_timeout: int, read_timeout: int, atte
     from pyspark.java_gateway import launch_gateway
     from pyspark.sql import SparkSession
 
+    # py4j пишет о прерванном вызове logging.exception() — с трассировкой в stderr, через basicConfig корня.
+    # Ctrl-C и срок объясняет блок эндпоинта одной строкой; у корневого журнала есть обработчик — тишина.
+    logging.getLogger().addHandler(logging.NullHandler())
     master = os.environ.get("SPARK_MASTER", "").strip() or MASTER
     claims, shared = Buckets(), set()
     with tempfile.TemporaryDirectory(prefix="s3-lecture-spark-") as folder:
