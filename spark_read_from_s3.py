@@ -7,7 +7,9 @@ SDK для Java. А видит то же, что DuckDB и pandas: hive-разб
 одно хранилище. На кластере меняется одно: SPARK_MASTER=spark://хост:7077 (здесь local[2]).
 Настройки S3A строит lecture/spark.py из той же записи эндпоинта, что и всех клиентов.
 
-Запуск: poetry install --with spark; poetry run python spark_read_from_s3.py
+Нужны poetry install --with spark и Java 17+.
+
+Запуск: poetry run python spark_read_from_s3.py
 """
 
 import common
@@ -41,50 +43,53 @@ def main() -> int:
     started = time.perf_counter()
     with s3a.session(endpoints, lake, common.CONNECT_TIMEOUT, common.READ_TIMEOUT, common.ATTEMPTS,
                      jars) as spark:
-        import pandas as pd
-        from pyspark.sql import functions as F
-
-        common.note(f"Spark {spark.version} ({spark.sparkContext.master}) запущен "
-                    f"за {common.number(time.perf_counter() - started)} с")
+        started = time.perf_counter() - started
         for endpoint in endpoints:
             with common.endpoint_block(endpoint, seconds=SECONDS), s3a.jobs(spark, endpoint):
-                s3 = common.boto3_client(endpoint)
-                source, mine = endpoint.derived("duckdb"), endpoint.derived("spark")
-                answer = s3.list_buckets()
-                if mine not in {bucket["Name"] for bucket in answer["Buckets"]}:
-                    s3.create_bucket(Bucket=mine, **common.location(endpoint))
-                before = s3.list_objects_v2(Bucket=mine, Prefix=TARGET)
-                foreign = s3a.foreign(endpoint, mine, before.get("Contents", []))
-                common.check(not foreign, f"в {mine}/{TARGET} чужого нет: Spark перезапишет своё",
-                             f"в {mine}/{TARGET} чужие объекты ({len(foreign)}): Spark удалил бы их")
-
-                working = time.perf_counter()
-                titanic = spark.read.parquet(f"s3a://{source}/{SOURCE}")  # LIST, затем GET Range
-                survival = titanic.groupBy("Pclass", "Sex").agg(
-                    F.count("*").alias("passengers"), F.avg("Survived").alias("survived"))
-                survival.coalesce(1).write.mode("overwrite").parquet(f"s3a://{mine}/{TARGET}")
-                seconds = time.perf_counter() - working
-                written = s3a.record_written(endpoint, s3, mine, TARGET)  # в журнал: уберёт cleanup.py
-                by_spark = survival.orderBy("Pclass", "Sex").collect()
-
-                con = common.duckdb_connect(endpoint)
-                query = con.execute(BY_DUCKDB.format(url=common.literal(f"s3://{mine}/{TARGET}*.parquet")))
-                by_duckdb = query.fetchall()
-                options = common.storage_options(endpoint)
-                frame = pd.read_parquet(f"s3://{mine}/{TARGET}", storage_options=options)
-                by_pandas = list(frame.sort_values(["Pclass", "Sex"]).itertuples(index=False, name=None))
-
-                rows = [[c, SEX.get(s, s), n, common.number(100 * rate), (c, s, n, rate) in by_duckdb,
-                         (c, s, n, rate) in by_pandas] for c, s, n, rate in by_spark]
-                common.table(f"{endpoint.name}: Spark — {source}/{SOURCE} → {mine}/{TARGET}",
-                             ["Класс", "Пол", "Пассажиров", "Выжило, %", "DuckDB", "pandas"], rows)
-                parts = ", ".join(item["Key"].removeprefix(TARGET) for item in written)
-                common.note(f"Spark прочитал, посчитал и записал за {common.number(seconds)} с: {parts}")
-                spark_rows = [tuple(row) for row in by_spark]
-                common.check(by_duckdb == spark_rows == by_pandas,
-                             "DuckDB и pandas читают записанное Spark — три движка сходятся",
-                             "DuckDB, pandas и Spark видят разное")
+                three_engines(spark, endpoint, started)
     return common.summary()
+
+
+def three_engines(spark, endpoint, started: float) -> None:
+    """Spark читает озеро DuckDB и пишет итог в <бакет>-spark; DuckDB и pandas читают записанное."""
+    import pandas as pd
+    from pyspark.sql import functions as F
+
+    s3 = common.boto3_client(endpoint)
+    source, mine = endpoint.derived("duckdb"), endpoint.derived("spark")
+    answer = s3.list_buckets()
+    if mine not in {bucket["Name"] for bucket in answer["Buckets"]}:
+        s3.create_bucket(Bucket=mine, **common.location(endpoint))
+    before = s3.list_objects_v2(Bucket=mine, Prefix=TARGET)
+    s3a.only_own(endpoint, mine, before.get("Contents", []))  # Spark перезапишет каталог целиком
+
+    working = time.perf_counter()
+    titanic = spark.read.parquet(f"s3a://{source}/{SOURCE}")  # LIST, затем GET Range
+    survival = titanic.groupBy("Pclass", "Sex").agg(
+        F.count("*").alias("passengers"), F.avg("Survived").alias("survived"))
+    survival.coalesce(1).write.mode("overwrite").parquet(f"s3a://{mine}/{TARGET}")
+    seconds = time.perf_counter() - working
+    written = s3a.record_written(endpoint, s3, mine, TARGET)  # в журнал: уберёт cleanup.py
+    by_spark = [tuple(row) for row in survival.orderBy("Pclass", "Sex").collect()]
+
+    con = common.duckdb_connect(endpoint)
+    query = con.execute(BY_DUCKDB.format(url=common.literal(f"s3://{mine}/{TARGET}*.parquet")))
+    by_duckdb = query.fetchall()
+    options = common.storage_options(endpoint)
+    frame = pd.read_parquet(f"s3://{mine}/{TARGET}", storage_options=options)
+    by_pandas = list(frame.sort_values(["Pclass", "Sex"]).itertuples(index=False, name=None))
+
+    rows = [[c, SEX.get(s, s), n, common.number(100 * rate), row in by_duckdb, row in by_pandas]
+            for row in by_spark for c, s, n, rate in [row]]
+    common.table(f"{endpoint.name}: Spark — {source}/{SOURCE} → {mine}/{TARGET}",
+                 ["Класс", "Пол", "Пассажиров", "Выжило, %", "DuckDB", "pandas"], rows)
+    parts = ", ".join(item["Key"].removeprefix(TARGET) for item in written)
+    common.note(f"Spark {spark.version} ({spark.sparkContext.master}) запущен за "
+                f"{common.number(started)} с; прочитал, посчитал и записал за "
+                f"{common.number(seconds)} с: {parts}")
+    common.check(by_duckdb == by_spark == by_pandas,
+                 "DuckDB и pandas читают записанное Spark — три движка сходятся",
+                 "DuckDB, pandas и Spark видят разное")
 
 
 if __name__ == "__main__":

@@ -500,6 +500,15 @@ def foreign(endpoint, bucket: str, objects: list[dict]) -> list[str]:
     return [item["Key"] for item in objects if mine.get(item["Key"]) != item["ETag"].strip('"')]
 
 
+def only_own(endpoint, bucket: str, objects: list[dict]) -> None:
+    """Чужие объекты под каталогом Spark — ✗ до записи: перезаписывая каталог, Spark удалил бы их."""
+    import failures
+
+    if others := foreign(endpoint, bucket, objects):
+        raise failures.CheckFailed(f"в {bucket} чужие объекты ({len(others)}, например {others[0]}): "
+                                   "Spark, перезаписывая каталог, удалил бы их")
+
+
 def record_written(endpoint, s3, bucket: str, prefix: str) -> list[dict]:
     """Что записал Spark (его запросы идут мимо Python): объекты под prefix — в журнал лекции с ETag и временем
     записи, как у DuckDB. Даёт список объектов ListObjectsV2."""
