@@ -49,7 +49,7 @@ TOOL_TIMEOUT = tools.TOOL_TIMEOUT
 
 # Бакеты лекции называются от основного (имена бакетов в облаке глобальны): endpoint.derived("duckdb").
 SUFFIXES = {"duckdb": "-duckdb", "pandas": "-pandas", "temp": "-tmp", "versions": "-ver", "public": "-pub",
-            "compat": "-compat"}
+            "compat": "-compat", "spark": "-spark"}
 # Кто что готовит: подсказки в строках ✗ и в ошибке настройки.
 HINTS = {"made_by": "шаг 6 (create_bucket.py)"}
 DATA_FETCHED_BY = "шаг 3 (upload_object.py)"

@@ -49,6 +49,7 @@ EXTRAS = [
     (18, "bucket_policy.py", "Политика бакета: кто может читать"),
     (19, "plain_http.py", "ListObjectsV2 без S3-библиотеки"),
     (20, "other_clients_read_s3.py", "Другие языки читают то же самое"),
+    (21, "spark_read_from_s3.py", "Spark: то же озеро, другой движок"),
 ]
 # Глава о надёжности: свой кластер Ceph из трёх OSD теряет узел (--cluster или --only cluster).
 CLUSTER = ("cluster", "cluster_demo.py", "Надёжность: кластер теряет узел, данные целы")
@@ -93,7 +94,18 @@ def choose(args) -> list[tuple]:
     if args.only:
         return [step for step in every if step[0] == int(args.only)]
     extras = args.extras or args.start > len(STEPS)
-    return [s for s in STEPS + (EXTRAS if extras else []) if s[0] >= args.start] + ([CLUSTER] if args.cluster else [])
+    chosen = [s for s in STEPS + (EXTRAS if extras else []) if s[0] >= args.start]
+    return [s for s in chosen if runnable(s)] + ([CLUSTER] if args.cluster else [])
+
+
+def runnable(step: tuple) -> bool:
+    """Шаг 21 — только там, где есть pyspark и Java: иначе строка, что поставить, и лекция идёт без него."""
+    from lecture import spark
+
+    if step[1] != "spark_read_from_s3.py" or not (reason := spark.missing()):
+        return True
+    common.note(f"· шаг {step[0]} пропущен: {reason}")
+    return False
 
 
 def run(script: str, env: dict, extra: list[str], quiet: bool = False) -> int:
