@@ -57,7 +57,6 @@ DATA_FETCHED_BY = "шаг 3 (upload_object.py)"
 flags = guard.flags  # flags.trace, flags.debug — после common.run
 config_error = guard.config_error
 summary = guard.summary
-unexpected = guard.unexpected
 
 
 def endpoints() -> list[Endpoint]:
@@ -215,7 +214,6 @@ def feature(name: str) -> Iterator[None]:
         warn(f"{name}: сервер {behaviour}")
 
 
-lacks = failures.lacks  # сервер ответил «да», но возможности нет: строка «!» в feature
 lacks = failures.lacks  # сервер ответил «да», но возможности нет: строка «!» в feature
 # Обычный HTTP-запрос без S3-библиотеки и без ключей (urllib): шаги 14, 18, 19.
 plain_http = partial(_plain_http, timeout=READ_TIMEOUT)
