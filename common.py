@@ -15,7 +15,7 @@ from pathlib import Path
 
 from rich.text import Text
 
-from lecture import answers, duckdb_log, failures, guard, journal, settings, tools, wire
+from lecture import answers, duckdb_log, failures, gaps, guard, journal, settings, tools, wire
 from lecture.plain_http import plain_http as _plain_http
 
 # Вывод и слова для зала живут в lecture/, шаги зовут их через common: common.table, common.plural…
@@ -204,17 +204,31 @@ def endpoint_block(endpoint: Endpoint, seconds: float = DEADLINE):
 @contextmanager
 def feature(name: str) -> Iterator[None]:
     """Необязательная возможность S3 (версии, теги, политики): если сервер её не поддерживает,
-    это строка «!» — знание о сервере, а не сбой лекции; остальные ошибки идут в блок эндпоинта."""
+    это строка «!» — знание о сервере, а не сбой лекции; остальные ошибки идут в блок эндпоинта.
+    Сервер, выполнивший вместо неё другую операцию (lecture/gaps.py), — тоже «!»: что он сделал."""
+    gaps.start()
     try:
         yield
     except Exception as error:
-        behaviour = failures.unsupported(error)
+        behaviour = failures.unsupported(error) or gaps.behaviour()
         if behaviour is None:
             raise
         warn(f"{name}: сервер {behaviour}")
 
 
 lacks = failures.lacks  # сервер ответил «да», но возможности нет: строка «!» в feature
+
+
+def same_metadata(stored: dict, sent: dict) -> bool:
+    """Сервер хранит те метаданные, что отправлены. Имена x-amz-meta-* — заголовки HTTP, регистр
+    в них не значит ничего (AWS хранит строчными). Сервер, сменивший регистр (gofakes3: Client
+    вместо client), метаданные сохранил — но зал это видит, и строка «!» говорит почему."""
+    if {k.lower(): v for k, v in stored.items()} != {k.lower(): v for k, v in sent.items()}:
+        return False
+    if changed := sorted(set(stored) - set(sent)):
+        warn(f"метаданные: сервер сменил регистр имён ({', '.join(changed)}) — "
+             "в заголовках HTTP он не важен")
+    return True
 # Обычный HTTP-запрос без S3-библиотеки и без ключей (urllib): шаги 14, 18, 19.
 plain_http = partial(_plain_http, timeout=READ_TIMEOUT)
 

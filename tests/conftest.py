@@ -1,7 +1,8 @@
 """Настоящие S3-серверы для тестов и запуск шагов лекции так, как это делает лектор.
 
-Серверы: moto (отдельный процесс на эндпоинт, проверка подписей включена) и Ceph RADOS Gateway
-(tests/ceph_cluster.py) по HTTP и по TLS. Шаги запускаются подпроцессами с переменными окружения.
+Серверы: moto (отдельный процесс на эндпоинт, проверка подписей включена), Ceph RADOS Gateway
+(tests/ceph_cluster.py) по HTTP и по TLS, SeaweedFS, s3rver, versitygw и gofakes3 (tests/extra_servers.py).
+Шаги запускаются подпроцессами с переменными окружения.
 """
 
 from __future__ import annotations
@@ -23,7 +24,16 @@ import boto3
 import pytest
 from botocore.config import Config
 from ceph_cluster import CephCluster, _alive, ceph_missing, free_port
-from extra_servers import _die_with_parent, s3rver_missing, seaweedfs_missing, start_s3rver, start_seaweedfs
+from extra_servers import (
+    GO_KINDS,
+    _die_with_parent,
+    go_server_missing,
+    s3rver_missing,
+    seaweedfs_missing,
+    start_go_server,
+    start_s3rver,
+    start_seaweedfs,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = Path(__file__).resolve().parent / "data" / "titanic_small.csv"
@@ -143,9 +153,10 @@ def wait_for_weed_build(timeout: float = 1200) -> None:
         time.sleep(2)
 
 
-# Маркер вида сервера: быстрый круг `-m "not ceph and not seaweedfs and not s3rver and not slow and not cluster
-# and not compat"` не запускает ни Ceph, ни SeaweedFS, ни s3rver.
-KIND_MARKERS = {"moto": "moto", "ceph-http": "ceph", "ceph-tls": "ceph", "seaweedfs": "seaweedfs", "s3rver": "s3rver"}
+# Маркер вида сервера: быстрый круг (docs/testing.md) не запускает ни Ceph, ни SeaweedFS, ни s3rver,
+# ни versitygw, ни gofakes3.
+KIND_MARKERS = {"moto": "moto", "ceph-http": "ceph", "ceph-tls": "ceph", "seaweedfs": "seaweedfs", "s3rver": "s3rver",
+                "versitygw": "versitygw", "versitygw-plain": "versitygw", "gofakes3": "gofakes3"}
 # Фикстуры, которые сами поднимают сервер (или требуют его пакеты).
 FIXTURE_MARKERS = {"moto_servers": "moto", "ceph": "ceph", "ceph_installed": "ceph", "ceph_with_mgr": "ceph",
                    "seaweedfs": "seaweedfs", "s3rver_servers": "s3rver"}
@@ -212,12 +223,32 @@ def s3rver_servers(server_log_dir):
 
 
 @pytest.fixture(scope="session")
+def go_servers(server_log_dir):
+    """Виды versitygw, versitygw-plain и gofakes3: по два процесса на вид, запускаются при первой просьбе."""
+    started: dict[str, list] = {}
+
+    def get(kind: str) -> list[S3Server]:
+        if kind not in started:
+            require_server(go_server_missing(GO_KINDS[kind]), GO_KINDS[kind])
+            started[kind] = []
+            for n in (1, 2):
+                started[kind].append(start_go_server(kind, server_log_dir / f"{kind}{n}"))
+        return [instance.server for instance in started[kind]]
+    yield get
+    for instances in started.values():
+        for instance in instances:
+            instance.stop()
+
+
+@pytest.fixture(scope="session")
 def servers_of(request):
     """Два эндпоинта одного вида сервера: два moto, два пользователя одного Ceph (по HTTP или TLS)
-    или SeaweedFS, два s3rver (виды "seaweedfs" и "s3rver" — не в SERVER_KINDS, их просят явно)."""
+    или SeaweedFS, два s3rver, два versitygw или gofakes3 (виды не из SERVER_KINDS просят явно)."""
     def get(kind: str) -> list[S3Server]:
         if kind == "moto":
             return request.getfixturevalue("moto_servers")
+        if kind in GO_KINDS:
+            return request.getfixturevalue("go_servers")(kind)
         if kind == "seaweedfs":
             return request.getfixturevalue("seaweedfs").servers()
         if kind == "s3rver":

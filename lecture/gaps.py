@@ -1,0 +1,108 @@
+"""Сервер выполнил другую операцию: что он сделал вместо запрошенной возможности S3.
+
+Подресурс — часть адреса после «?»: ?policy, ?tagging, ?versioning. Сервер, который его не знает,
+часто не отвечает 501, а выполняет запрос без него: GET ?policy бакета — список объектов
+(ListObjects), GET ?tagging объекта — сам объект, PUT ?policy — создание бакета (BucketAlreadyExists).
+Клиент видит «не тот XML» и честно говорит «не S3». Крючки клиентов (lecture/wire.py) показывают
+сюда каждый ответ; common.feature спрашивает behaviour(), и вместо ✗ «не S3 … проверьте URL»
+получается строка «!» о том, что сделал сервер.
+
+Ещё одно наблюдение: обрыв соединения посреди возможности, когда тот же сервер в той же возможности
+уже отвечал, — это сбой сервера на этом запросе (gofakes3 падает на чтении после удаления версии),
+а не пропавшая сеть.
+"""
+
+from __future__ import annotations
+
+from urllib.parse import parse_qsl, urlsplit
+from xml.etree import ElementTree
+
+SUBRESOURCES = ("policy", "tagging", "versioning")
+# Что сервер обязан прислать на GET подресурса: корень XML (политика — JSON, корня нет).
+EXPECTED_ROOT = {"tagging": "Tagging", "versioning": "VersioningConfiguration"}
+# Чем сервер ответил вместо этого: корень XML → название операции S3.
+ANSWERED_AS = {"ListBucketResult": "списком объектов (ListObjects)",
+               "ListAllMyBucketsResult": "списком бакетов (ListBuckets)"}
+CREATE_BUCKET = ("BucketAlreadyExists", "BucketAlreadyOwnedByYou")
+# Операции botocore с подресурсом: их ответ разбирается раньше, чем его видит крючок wire.py.
+OPERATIONS = {"GetObjectTagging": ("tagging", True), "GetBucketTagging": ("tagging", False),
+              "GetBucketPolicy": ("policy", False), "GetBucketVersioning": ("versioning", False)}
+
+
+class _State:
+    def __init__(self) -> None:
+        self.behaviour: str | None = None  # что сервер сделал вместо подресурса
+        self.answers = 0  # ответов с начала возможности
+        self.cut: str | None = None  # запрос, на котором сервер оборвал соединение
+
+
+_state = _State()
+
+
+def start() -> None:
+    """Начало возможности (common.feature): прежние наблюдения к ней не относятся."""
+    global _state
+    _state = _State()
+
+
+def behaviour() -> str | None:
+    """Что сервер сделал не так в этой возможности — для строки «!», или None."""
+    if _state.behaviour:
+        return _state.behaviour
+    if _state.cut and _state.answers:
+        return f"оборвал соединение на {_state.cut}, хотя до того отвечал (сбой сервера на этом запросе)"
+    return None
+
+
+def seen(method: str, url: str, status: int | None, body: bytes | None) -> None:
+    """Ответ сервера (status None — ответа нет: обрыв, таймаут). body — тело, если клиент его прочитал."""
+    parts = urlsplit(url)
+    query = dict(parse_qsl(parts.query, keep_blank_values=True))
+    path = parts.path.strip("/")
+    subresource = next((name for name in SUBRESOURCES if name in query), None)
+    asked = f"{method} ?{subresource}" if subresource else f"{method} {'объекта' if '/' in path else 'бакета'}"
+    if status is None:
+        _state.cut = _state.cut or asked
+        return
+    _state.answers += 1
+    if subresource and _state.behaviour is None:
+        _state.behaviour = _what_instead(method, subresource, status, body or b"", "/" in path)
+
+
+def parsing(operation: str, status: int, body: bytes) -> None:
+    """Ответ botocore перед разбором (lecture/answers.py): если его не разобрать, до wire.py он не дойдёт."""
+    if operation in OPERATIONS and _state.behaviour is None:
+        subresource, on_object = OPERATIONS[operation]
+        _state.behaviour = _what_instead("GET", subresource, status, body or b"", on_object)
+
+
+def _what_instead(method: str, subresource: str, status: int, body: bytes, on_object: bool) -> str | None:
+    root = _root(body)
+    code = root.findtext("Code") if root is not None and root.tag == "Error" else None
+    if code in CREATE_BUCKET and method == "PUT":
+        return f"принял PUT ?{subresource} за создание бакета ({code})"
+    if status >= 500:
+        return f"на {method} ?{subresource} ответил HTTP {status}"
+    if method != "GET" or status != 200:
+        return None
+    if subresource == "policy":
+        return None if body.lstrip()[:1] == b"{" else f"на GET ?policy ответил {_described(root, on_object)}"
+    if root is None or root.tag.rsplit("}", 1)[-1] != EXPECTED_ROOT[subresource]:
+        return f"на GET ?{subresource} ответил {_described(root, on_object)}"
+    return None
+
+
+def _root(body: bytes):
+    if body.lstrip()[:1] != b"<":
+        return None
+    try:
+        return ElementTree.fromstring(body)
+    except ElementTree.ParseError:
+        return None
+
+
+def _described(root, on_object: bool) -> str:
+    if root is None:
+        return "самим объектом (GetObject)" if on_object else "не XML S3"
+    tag = root.tag.rsplit("}", 1)[-1]
+    return ANSWERED_AS.get(tag, f"документом <{tag}>")
