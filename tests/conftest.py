@@ -1,7 +1,8 @@
 """Настоящие S3-серверы для тестов и запуск шагов лекции так, как это делает лектор.
 
-Серверы: moto (отдельный процесс на эндпоинт, проверка подписей включена) и Ceph RADOS Gateway
-(tests/ceph_cluster.py) по HTTP и по TLS. Шаги запускаются подпроцессами с переменными окружения.
+Серверы: moto (отдельный процесс на эндпоинт, проверка подписей включена), встроенный сервер лекции
+local_s3.py (moto без IAM, вид «local») и Ceph RADOS Gateway (tests/ceph_cluster.py) по HTTP и по TLS.
+Шаги запускаются подпроцессами с переменными окружения.
 """
 
 from __future__ import annotations
@@ -92,6 +93,27 @@ def start_moto(log_dir: Path) -> tuple[subprocess.Popen, S3Server]:
     return process, server
 
 
+def start_local(log_dir: Path) -> tuple[subprocess.Popen, S3Server]:
+    """Встроенный сервер лекции — сам local_s3.py (moto без IAM: ключи не проверяются), как его запускает лектор."""
+    port = free_port()
+    log = open(log_dir / f"local-{port}.log", "wb")  # noqa: SIM115 — закрывается вместе с процессом
+    process = subprocess.Popen([sys.executable, str(ROOT / "local_s3.py"), "--port", str(port)],
+                               cwd=log_dir, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                               preexec_fn=_die_with_parent if sys.platform == "linux" else None)
+    server = S3Server("local", f"http://127.0.0.1:{port}", "lecture", "lecture-secret")  # ключи .env.example
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            if "lecture" in {bucket["Name"] for bucket in server.client().list_buckets()["Buckets"]}:
+                return process, server  # основной бакет создан — сервер готов
+        except Exception:  # noqa: BLE001 — ещё не слушает порт
+            pass
+        if time.monotonic() > deadline or process.poll() is not None:
+            process.kill()
+            raise RuntimeError(f"local_s3.py не запустился, лог: {log.name}")
+        time.sleep(0.1)
+
+
 @pytest.fixture(scope="session")
 def server_log_dir(tmp_path_factory) -> Path:
     return tmp_path_factory.mktemp("server-logs")
@@ -105,6 +127,19 @@ def moto_servers(server_log_dir):
     for process, _ in started:
         process.terminate()
         process.wait(timeout=10)
+
+
+@pytest.fixture(scope="session")
+def local_servers(server_log_dir):
+    """Два встроенных сервера лекции (local_s3.py) — вид «local»: moto без IAM, на котором идёт лекция."""
+    started = [start_local(server_log_dir) for _ in range(2)]
+    yield [server for _, server in started]
+    for process, _ in started:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
 
 
 @pytest.fixture(scope="session")
@@ -145,10 +180,11 @@ def wait_for_weed_build(timeout: float = 1200) -> None:
 
 # Маркер вида сервера: быстрый круг `-m "not ceph and not seaweedfs and not s3rver and not slow and not cluster
 # and not compat"` не запускает ни Ceph, ни SeaweedFS, ни s3rver.
-KIND_MARKERS = {"moto": "moto", "ceph-http": "ceph", "ceph-tls": "ceph", "seaweedfs": "seaweedfs", "s3rver": "s3rver"}
+KIND_MARKERS = {"moto": "moto", "local": "moto", "ceph-http": "ceph", "ceph-tls": "ceph", "seaweedfs": "seaweedfs",
+                "s3rver": "s3rver"}
 # Фикстуры, которые сами поднимают сервер (или требуют его пакеты).
-FIXTURE_MARKERS = {"moto_servers": "moto", "ceph": "ceph", "ceph_installed": "ceph", "ceph_with_mgr": "ceph",
-                   "seaweedfs": "seaweedfs", "s3rver_servers": "s3rver"}
+FIXTURE_MARKERS = {"moto_servers": "moto", "local_servers": "moto", "ceph": "ceph", "ceph_installed": "ceph",
+                   "ceph_with_mgr": "ceph", "seaweedfs": "seaweedfs", "s3rver_servers": "s3rver"}
 SERVERS_OF_LITERAL = re.compile(r"""servers_of\(\s*["']([\w-]+)["']""")
 
 
@@ -213,11 +249,14 @@ def s3rver_servers(server_log_dir):
 
 @pytest.fixture(scope="session")
 def servers_of(request):
-    """Два эндпоинта одного вида сервера: два moto, два пользователя одного Ceph (по HTTP или TLS)
-    или SeaweedFS, два s3rver (виды "seaweedfs" и "s3rver" — не в SERVER_KINDS, их просят явно)."""
+    """Два эндпоинта одного вида сервера: два moto (с IAM), два встроенных сервера лекции (local), два пользователя
+    одного Ceph (по HTTP или TLS) или SeaweedFS, два s3rver (виды "local", "seaweedfs" и "s3rver" — не в SERVER_KINDS,
+    их просят явно)."""
     def get(kind: str) -> list[S3Server]:
         if kind == "moto":
             return request.getfixturevalue("moto_servers")
+        if kind == "local":
+            return request.getfixturevalue("local_servers")
         if kind == "seaweedfs":
             return request.getfixturevalue("seaweedfs").servers()
         if kind == "s3rver":
