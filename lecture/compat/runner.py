@@ -79,7 +79,7 @@ class Run:
 
     @cached_property
     def arrow(self):
-        return self.kit.pyarrow_filesystem(self.endpoint)  # свой клиент pyarrow на C++, как в шаге 20
+        return self.kit.pyarrow_filesystem(self.endpoint, writes=True)  # свой клиент pyarrow на C++, как в шаге 20
 
     @cached_property
     def polars(self) -> dict:
