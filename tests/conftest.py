@@ -62,26 +62,36 @@ class S3Server:
         return env
 
 
-def start_moto(log_dir: Path) -> tuple[subprocess.Popen, S3Server]:
-    """moto в своём процессе; три первых запроса без подписи — выпустить ключи через IAM, дальше подпись обязательна."""
-    port = free_port()
-    env = dict(os.environ, INITIAL_NO_AUTH_ACTION_COUNT="3")
-    log = open(log_dir / f"moto-{port}.log", "wb")  # noqa: SIM115 — закрывается вместе с процессом
-    # Тестовый процесс убит (Ctrl-C, сторож сборки в .ci/run) — ядро убьёт и moto: сирот не остаётся.
-    process = subprocess.Popen([sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
-                               env=env, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                               preexec_fn=_die_with_parent if sys.platform == "linux" else None)
-    url = f"http://127.0.0.1:{port}"
+def _spawn(command: list[str], log_dir: Path, name: str, **options) -> subprocess.Popen:
+    """Сервер в своём процессе, вывод — в лог. Тестовый процесс убит (Ctrl-C, сторож сборки в .ci/run) —
+    ядро убьёт и сервер: сирот не остаётся."""
+    log = open(log_dir / name, "wb")  # noqa: SIM115 — закрывается вместе с процессом
+    return subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                            preexec_fn=_die_with_parent if sys.platform == "linux" else None, **options)
+
+
+def _wait_ready(process: subprocess.Popen, ready, what: str) -> None:
+    """Ждать, пока ready() не ответит без исключения (сервер слушает порт), не дольше 30 с."""
     deadline = time.monotonic() + 30
     while True:
         try:
-            urllib.request.urlopen(f"{url}/moto-api/data.json", timeout=1).read()
-            break
-        except OSError:
+            ready()
+            return
+        except Exception:  # noqa: BLE001 — ещё не слушает порт или ещё не готов
             if time.monotonic() > deadline or process.poll() is not None:
                 process.kill()
-                raise RuntimeError(f"moto не запустился, лог: {log.name}") from None
+                raise RuntimeError(f"{what} не запустился") from None
             time.sleep(0.1)
+
+
+def start_moto(log_dir: Path) -> tuple[subprocess.Popen, S3Server]:
+    """moto в своём процессе; три первых запроса без подписи — выпустить ключи через IAM, дальше подпись обязательна."""
+    port = free_port()
+    process = _spawn([sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)], log_dir,
+                     f"moto-{port}.log", env=dict(os.environ, INITIAL_NO_AUTH_ACTION_COUNT="3"))
+    url = f"http://127.0.0.1:{port}"
+    _wait_ready(process, lambda: urllib.request.urlopen(f"{url}/moto-api/data.json", timeout=1).read(),
+                f"moto (лог {log_dir}/moto-{port}.log)")
     iam = boto3.client("iam", endpoint_url=url, region_name="us-east-1",
                        aws_access_key_id="bootstrap", aws_secret_access_key="bootstrap")
     iam.create_user(UserName="lecturer")
@@ -96,22 +106,13 @@ def start_moto(log_dir: Path) -> tuple[subprocess.Popen, S3Server]:
 def start_local(log_dir: Path) -> tuple[subprocess.Popen, S3Server]:
     """Встроенный сервер лекции — сам local_s3.py (moto без IAM: ключи не проверяются), как его запускает лектор."""
     port = free_port()
-    log = open(log_dir / f"local-{port}.log", "wb")  # noqa: SIM115 — закрывается вместе с процессом
-    process = subprocess.Popen([sys.executable, str(ROOT / "local_s3.py"), "--port", str(port)],
-                               cwd=log_dir, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                               preexec_fn=_die_with_parent if sys.platform == "linux" else None)
+    process = _spawn([sys.executable, str(ROOT / "local_s3.py"), "--port", str(port)], log_dir,
+                     f"local-{port}.log", cwd=log_dir)
     server = S3Server("local", f"http://127.0.0.1:{port}", "lecture", "lecture-secret")  # ключи .env.example
-    deadline = time.monotonic() + 30
-    while True:
-        try:
-            if "lecture" in {bucket["Name"] for bucket in server.client().list_buckets()["Buckets"]}:
-                return process, server  # основной бакет создан — сервер готов
-        except Exception:  # noqa: BLE001 — ещё не слушает порт
-            pass
-        if time.monotonic() > deadline or process.poll() is not None:
-            process.kill()
-            raise RuntimeError(f"local_s3.py не запустился, лог: {log.name}")
-        time.sleep(0.1)
+    s3 = server.client()
+    _wait_ready(process, lambda: s3.head_bucket(Bucket="lecture"),  # основной бакет создан — сервер готов
+                f"local_s3.py (лог {log_dir}/local-{port}.log)")
+    return process, server
 
 
 @pytest.fixture(scope="session")
@@ -119,10 +120,9 @@ def server_log_dir(tmp_path_factory) -> Path:
     return tmp_path_factory.mktemp("server-logs")
 
 
-@pytest.fixture(scope="session")
-def moto_servers(server_log_dir):
-    """Два независимых moto: у каждого процесса своё состояние, как у двух провайдеров."""
-    started = [start_moto(server_log_dir) for _ in range(2)]
+def _two(start, log_dir: Path):
+    """Два независимых процесса сервера: у каждого своё состояние, как у двух провайдеров."""
+    started = [start(log_dir) for _ in range(2)]
     yield [server for _, server in started]
     for process, _ in started:
         process.terminate()
@@ -130,16 +130,15 @@ def moto_servers(server_log_dir):
 
 
 @pytest.fixture(scope="session")
+def moto_servers(server_log_dir):
+    """Два moto с IAM (подписи проверяются)."""
+    yield from _two(start_moto, server_log_dir)
+
+
+@pytest.fixture(scope="session")
 def local_servers(server_log_dir):
     """Два встроенных сервера лекции (local_s3.py) — вид «local»: moto без IAM, на котором идёт лекция."""
-    started = [start_local(server_log_dir) for _ in range(2)]
-    yield [server for _, server in started]
-    for process, _ in started:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
+    yield from _two(start_local, server_log_dir)
 
 
 @pytest.fixture(scope="session")
