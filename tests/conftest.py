@@ -1,7 +1,8 @@
 """Настоящие S3-серверы для тестов и запуск шагов лекции так, как это делает лектор.
 
-Серверы: moto (отдельный процесс на эндпоинт, проверка подписей включена), Ceph RADOS Gateway
-(tests/ceph_cluster.py) по HTTP и по TLS, SeaweedFS, s3rver, versitygw и gofakes3 (tests/extra_servers.py).
+Серверы: moto (отдельный процесс на эндпоинт, проверка подписей включена), встроенный сервер лекции
+local_s3.py (moto без IAM, вид «local»), Ceph RADOS Gateway (tests/ceph_cluster.py) по HTTP и по TLS,
+SeaweedFS, s3rver, versitygw и gofakes3 (tests/extra_servers.py).
 Шаги запускаются подпроцессами с переменными окружения.
 """
 
@@ -71,26 +72,36 @@ class S3Server:
         return env
 
 
-def start_moto(log_dir: Path) -> tuple[subprocess.Popen, S3Server]:
-    """moto в своём процессе; три первых запроса без подписи — выпустить ключи через IAM, дальше подпись обязательна."""
-    port = free_port()
-    env = dict(os.environ, INITIAL_NO_AUTH_ACTION_COUNT="3")
-    log = open(log_dir / f"moto-{port}.log", "wb")  # noqa: SIM115 — закрывается вместе с процессом
-    # Тестовый процесс убит (Ctrl-C, сторож сборки в .ci/run) — ядро убьёт и moto: сирот не остаётся.
-    process = subprocess.Popen([sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
-                               env=env, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                               preexec_fn=_die_with_parent if sys.platform == "linux" else None)
-    url = f"http://127.0.0.1:{port}"
+def _spawn(command: list[str], log_dir: Path, name: str, **options) -> subprocess.Popen:
+    """Сервер в своём процессе, вывод — в лог. Тестовый процесс убит (Ctrl-C, сторож сборки в .ci/run) —
+    ядро убьёт и сервер: сирот не остаётся."""
+    log = open(log_dir / name, "wb")  # noqa: SIM115 — закрывается вместе с процессом
+    return subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                            preexec_fn=_die_with_parent if sys.platform == "linux" else None, **options)
+
+
+def _wait_ready(process: subprocess.Popen, ready, what: str) -> None:
+    """Ждать, пока ready() не ответит без исключения (сервер слушает порт), не дольше 30 с."""
     deadline = time.monotonic() + 30
     while True:
         try:
-            urllib.request.urlopen(f"{url}/moto-api/data.json", timeout=1).read()
-            break
-        except OSError:
+            ready()
+            return
+        except Exception:  # noqa: BLE001 — ещё не слушает порт или ещё не готов
             if time.monotonic() > deadline or process.poll() is not None:
                 process.kill()
-                raise RuntimeError(f"moto не запустился, лог: {log.name}") from None
+                raise RuntimeError(f"{what} не запустился") from None
             time.sleep(0.1)
+
+
+def start_moto(log_dir: Path) -> tuple[subprocess.Popen, S3Server]:
+    """moto в своём процессе; три первых запроса без подписи — выпустить ключи через IAM, дальше подпись обязательна."""
+    port = free_port()
+    process = _spawn([sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)], log_dir,
+                     f"moto-{port}.log", env=dict(os.environ, INITIAL_NO_AUTH_ACTION_COUNT="3"))
+    url = f"http://127.0.0.1:{port}"
+    _wait_ready(process, lambda: urllib.request.urlopen(f"{url}/moto-api/data.json", timeout=1).read(),
+                f"moto (лог {log_dir}/moto-{port}.log)")
     iam = boto3.client("iam", endpoint_url=url, region_name="us-east-1",
                        aws_access_key_id="bootstrap", aws_secret_access_key="bootstrap")
     iam.create_user(UserName="lecturer")
@@ -102,19 +113,42 @@ def start_moto(log_dir: Path) -> tuple[subprocess.Popen, S3Server]:
     return process, server
 
 
+def start_local(log_dir: Path) -> tuple[subprocess.Popen, S3Server]:
+    """Встроенный сервер лекции — сам local_s3.py (moto без IAM: ключи не проверяются), как его запускает лектор."""
+    port = free_port()
+    process = _spawn([sys.executable, str(ROOT / "local_s3.py"), "--port", str(port)], log_dir,
+                     f"local-{port}.log", cwd=log_dir)
+    server = S3Server("local", f"http://127.0.0.1:{port}", "lecture", "lecture-secret")  # ключи .env.example
+    s3 = server.client()
+    _wait_ready(process, lambda: s3.head_bucket(Bucket="lecture"),  # основной бакет создан — сервер готов
+                f"local_s3.py (лог {log_dir}/local-{port}.log)")
+    return process, server
+
+
 @pytest.fixture(scope="session")
 def server_log_dir(tmp_path_factory) -> Path:
     return tmp_path_factory.mktemp("server-logs")
 
 
-@pytest.fixture(scope="session")
-def moto_servers(server_log_dir):
-    """Два независимых moto: у каждого процесса своё состояние, как у двух провайдеров."""
-    started = [start_moto(server_log_dir) for _ in range(2)]
+def _two(start, log_dir: Path):
+    """Два независимых процесса сервера: у каждого своё состояние, как у двух провайдеров."""
+    started = [start(log_dir) for _ in range(2)]
     yield [server for _, server in started]
     for process, _ in started:
         process.terminate()
         process.wait(timeout=10)
+
+
+@pytest.fixture(scope="session")
+def moto_servers(server_log_dir):
+    """Два moto с IAM (подписи проверяются)."""
+    yield from _two(start_moto, server_log_dir)
+
+
+@pytest.fixture(scope="session")
+def local_servers(server_log_dir):
+    """Два встроенных сервера лекции (local_s3.py) — вид «local»: moto без IAM, на котором идёт лекция."""
+    yield from _two(start_local, server_log_dir)
 
 
 @pytest.fixture(scope="session")
@@ -155,11 +189,11 @@ def wait_for_weed_build(timeout: float = 1200) -> None:
 
 # Маркер вида сервера: быстрый круг (docs/testing.md) не запускает ни Ceph, ни SeaweedFS, ни s3rver,
 # ни versitygw, ни gofakes3.
-KIND_MARKERS = {"moto": "moto", "ceph-http": "ceph", "ceph-tls": "ceph", "seaweedfs": "seaweedfs", "s3rver": "s3rver",
-                "versitygw": "versitygw", "versitygw-plain": "versitygw", "gofakes3": "gofakes3"}
+KIND_MARKERS = {"moto": "moto", "local": "moto", "ceph-http": "ceph", "ceph-tls": "ceph", "seaweedfs": "seaweedfs",
+                "s3rver": "s3rver", "versitygw": "versitygw", "versitygw-plain": "versitygw", "gofakes3": "gofakes3"}
 # Фикстуры, которые сами поднимают сервер (или требуют его пакеты).
-FIXTURE_MARKERS = {"moto_servers": "moto", "ceph": "ceph", "ceph_installed": "ceph", "ceph_with_mgr": "ceph",
-                   "seaweedfs": "seaweedfs", "s3rver_servers": "s3rver"}
+FIXTURE_MARKERS = {"moto_servers": "moto", "local_servers": "moto", "ceph": "ceph", "ceph_installed": "ceph",
+                   "ceph_with_mgr": "ceph", "seaweedfs": "seaweedfs", "s3rver_servers": "s3rver"}
 SERVERS_OF_LITERAL = re.compile(r"""servers_of\(\s*["']([\w-]+)["']""")
 
 
@@ -242,11 +276,14 @@ def go_servers(server_log_dir):
 
 @pytest.fixture(scope="session")
 def servers_of(request):
-    """Два эндпоинта одного вида сервера: два moto, два пользователя одного Ceph (по HTTP или TLS)
-    или SeaweedFS, два s3rver, два versitygw или gofakes3 (виды не из SERVER_KINDS просят явно)."""
+    """Два эндпоинта одного вида сервера: два moto (с IAM), два встроенных сервера лекции (local), два пользователя
+    одного Ceph (по HTTP или TLS) или SeaweedFS, два s3rver, два versitygw
+    или gofakes3 (виды не из SERVER_KINDS просят явно)."""
     def get(kind: str) -> list[S3Server]:
         if kind == "moto":
             return request.getfixturevalue("moto_servers")
+        if kind == "local":
+            return request.getfixturevalue("local_servers")
         if kind in GO_KINDS:
             return request.getfixturevalue("go_servers")(kind)
         if kind == "seaweedfs":

@@ -14,6 +14,7 @@ OPERATIONS = {  # строка таблицы: что проверено, что
     "head_object": "HeadObject",  # размер тот же, метаданные вернулись
     "list_objects": "ListObjectsV2, «/»",  # Delimiter=/: ключ и «папка» (общий префикс)
     "get_range": "GetObject, Range",  # пришли ровно запрошенные байты
+    "partitioned": "Hive-разбиение",  # файлы …/n=1/, …/n=2/ прочитаны одной таблицей, n — из ключей
     "copy_object": "CopyObject REPLACE",  # копия в себя заменила метаданные
     "tagging": "Теги объекта",  # теги из PUT (X-Amz-Tagging) читаются GetObjectTagging
     "presigned": "Ссылка: PUT и GET",  # urllib без ключей пишет и читает те же байты
@@ -78,7 +79,8 @@ def legend(rows: list[list[str]]) -> list[str]:
     return lines
 
 
-NAMES = {"boto3": "boto3", "minio": "minio", "duckdb": "DuckDB", "pandas": "pandas (s3fs)"}
+NAMES = {"boto3": "boto3", "minio": "minio", "duckdb": "DuckDB", "pandas": "pandas (s3fs)",
+         "pyarrow": "pyarrow (свой клиент на C++, pyarrow.fs.S3FileSystem)", "polars": "polars (Rust, object_store)"}
 
 
 def view(runs: list[Run], cells: list):

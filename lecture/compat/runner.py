@@ -15,7 +15,7 @@ from lecture import deadline, duckdb_log, failures, uploads, wire
 from lecture.screen import fail, warn
 
 OK, UNUSED, SKIPPED, UNCHECKED = "✓", "—", "·", "✗"
-CLIENTS = {"boto3": "b", "minio": "m", "duckdb": "d", "pandas": "p"}
+CLIENTS = {"boto3": "b", "minio": "m", "duckdb": "d", "pandas": "p", "pyarrow": "a", "polars": "r"}
 NOT_FOUND = {"HTTP 404", "NoSuchKey", "NoSuchBucket"}
 # Фазы по порядку: бакет; объекты; политика; срок ссылок; DeleteObject; (уборка объектов) версии —
 # на пустом бакете; (уборка версий) DeleteBucket; бакет у minio — в конце.
@@ -76,6 +76,15 @@ class Run:
         import s3fs
 
         return s3fs.S3FileSystem(**self.options)  # та же s3fs, что у pandas
+
+    @cached_property
+    def arrow(self):
+        return self.kit.pyarrow_filesystem(self.endpoint, writes=True)  # свой клиент pyarrow на C++, как в шаге 20
+
+    @cached_property
+    def polars(self) -> dict:
+        """storage_options polars для бакета матрицы; свой CA — в run.kit.polars_trust на время вызова."""
+        return self.kit.polars_options(self.endpoint, self.bucket)
 
     # ── одна клетка ───────────────────────────────────────────────────────────────────────────
 
