@@ -81,7 +81,7 @@ def _what_instead(method: str, subresource: str, status: int, body: bytes, on_ob
     code = root.findtext("Code") if root is not None and root.tag == "Error" else None
     if code in CREATE_BUCKET and method == "PUT":
         return f"принял PUT ?{subresource} за создание бакета ({code})"
-    if status >= 500:
+    if status >= 500 and status != 501:  # 501 — честное «не умею» (failures.unsupported)
         return f"на {method} ?{subresource} ответил HTTP {status}"
     if method != "GET" or status != 200:
         return None

@@ -34,7 +34,8 @@ DATA_OPERATIONS = ["PutObject", "HeadObject", "ListObjectsV2, «/»", "GetObject
 ARROW_OPERATIONS = ["PutObject", "ListObjectsV2, «/»", "GetObject, Range", "Hive-разбиение"]
 MATRIX_STEPS = 30  # матрица на двух эндпоинтах — не дольше стольких шагов лекции того же запуска
 HUNG_EXTRA = 15  # секунд сверх эндпоинта, отказавшего сразу, — на зависший (таймауты клиентов, как в test_faults)
-README_KINDS = ("moto", "local", "ceph-http", "ceph-tls", "seaweedfs", "s3rver")
+README_KINDS = ("moto", "local", "ceph-http", "ceph-tls", "seaweedfs", "s3rver", "versitygw", "versitygw-plain",
+                "gofakes3")
 README_INTRO = ("Таблицу строит `poetry run python compat.py --markdown FILE` на серверах CI, по эндпоинту "
                 "каждого вида (имя эндпоинта — вид сервера); тест `pytest -m compat` сверяет её с этим файлом, "
                 "а `S3_LECTURE_UPDATE_COMPAT=1 poetry run pytest -m compat` переписывает. "
@@ -249,7 +250,9 @@ def readme_section() -> str:
 @pytest.mark.moto
 @pytest.mark.ceph
 @pytest.mark.seaweedfs
-@pytest.mark.s3rver  # все виды README_KINDS
+@pytest.mark.s3rver
+@pytest.mark.versitygw
+@pytest.mark.gofakes3  # все виды README_KINDS
 def test_readme_matrix_is_what_compat_prints_on_the_ci_servers(servers_of, tmp_path):
     env = base_env(tmp_path)
     for kind in README_KINDS:

@@ -21,6 +21,11 @@ SLOWEST = 2 * MIB  # байт в секунду: на составную заг�
 PARTS = {"1": ["S3", "как"], "2": ["стандарт"]}
 
 
+def lowered(metadata: dict) -> dict:
+    """Имена x-amz-meta-* — заголовки HTTP, регистр в них не важен (gofakes3 отдаёт Client)."""
+    return {name.lower(): value for name, value in metadata.items()}
+
+
 def public_read(bucket: str) -> str:
     """Политика «всем — GetObject» на объекты бакета."""
     return json.dumps({"Version": "2012-10-17", "Statement": [{
@@ -57,13 +62,13 @@ def anonymous_read(run: Run, client: str, allow: Callable, revoke: Callable) -> 
     run.wrote(client, key)
     run.s3.put_object(Bucket=run.bucket, Key=key, Body=BODY)
     closed, _ = run.kit.plain_http("GET", url, run.endpoint)
+    lacks(closed == 200, "открыт всем")  # политике нечего открывать: сервер прав не проверяет
     allow()
     try:
         opened, body = run.kit.plain_http("GET", url, run.endpoint)
     finally:
         revoke()
     closed_again, _ = run.kit.plain_http("GET", url, run.endpoint)
-    lacks(closed == 200, "открыт всем")
     lacks(opened == 403, "не открыл")
     lacks(opened != 200, f"HTTP {opened}")
     lacks(body != BODY, "не те байты")
