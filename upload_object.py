@@ -10,7 +10,7 @@ titanic.csv под своим ключом, затем HEAD показывает
 import common
 
 LEAVES_DATA = True  # записанное остаётся в S3: run_demo.py --from N повторит шаг на пустом сервере
-METADATA = {"dataset": "titanic", "client": "boto3"}  # заголовки x-amz-meta-dataset, x-amz-meta-client
+METADATA = {"dataset": "titanic", "client": "boto3"}  # заголовки x-amz-meta-dataset и -client
 
 
 def main() -> int:

@@ -43,7 +43,7 @@ def _xml_or_not_s3(operation_model, response_dict, **_) -> None:
     shape = operation_model.output_shape
     body = response_dict["body"]
     if isinstance(body, bytes):
-        gaps.parsing(operation_model.name, response_dict["status_code"], body)
+        gaps.parsing(operation_model.name, response_dict["status_code"], body, response_dict["headers"])
     if response_dict["status_code"] != 200 or shape is None or operation_model.has_event_stream_output:
         return
     payload = shape.serialization.get("payload")

@@ -17,6 +17,8 @@ from __future__ import annotations
 from urllib.parse import parse_qsl, urlsplit
 from xml.etree import ElementTree
 
+from lecture import failures
+
 SUBRESOURCES = ("policy", "tagging", "versioning")
 # Что сервер обязан прислать на GET подресурса: корень XML (политика — JSON, корня нет).
 EXPECTED_ROOT = {"tagging": "Tagging", "versioning": "VersioningConfiguration"}
@@ -45,8 +47,14 @@ def start() -> None:
     _state = _State()
 
 
+def instead() -> str | None:
+    """Что сервер выполнил вместо подресурса (ответ пришёл, но не тот), или None."""
+    return _state.behaviour
+
+
 def behaviour() -> str | None:
-    """Что сервер сделал не так в этой возможности — для строки «!», или None."""
+    """Что сервер сделал не так в этой возможности — для строки «!», или None: другая операция
+    вместо подресурса или обрыв на запросе, когда сервер в той же возможности уже отвечал."""
     if _state.behaviour:
         return _state.behaviour
     if _state.cut and _state.answers:
@@ -54,26 +62,37 @@ def behaviour() -> str | None:
     return None
 
 
-def seen(method: str, url: str, status: int | None, body: bytes | None) -> None:
-    """Ответ сервера (status None — ответа нет: обрыв, таймаут). body — тело, если клиент его прочитал."""
+def seen(method: str, url: str, status: int | None, body: bytes | None, headers: dict | None = None,
+         error: BaseException | None = None) -> None:
+    """Ответ сервера или error — ответа нет. body — тело, если клиент его прочитал."""
     parts = urlsplit(url)
     query = dict(parse_qsl(parts.query, keep_blank_values=True))
     path = parts.path.strip("/")
     subresource = next((name for name in SUBRESOURCES if name in query), None)
     asked = f"{method} ?{subresource}" if subresource else f"{method} {'объекта' if '/' in path else 'бакета'}"
     if status is None:
-        _state.cut = _state.cut or asked
+        failure = failures.classify(error) if isinstance(error, Exception) else None
+        if failure is not None and failure.code == "соединение оборвано":  # не таймаут и не отказ
+            _state.cut = _state.cut or asked
         return
     _state.answers += 1
     if subresource and _state.behaviour is None:
-        _state.behaviour = _what_instead(method, subresource, status, body or b"", "/" in path)
+        _state.behaviour = _what_instead(method, subresource, status, body or b"", _is_object(path, headers))
 
 
-def parsing(operation: str, status: int, body: bytes) -> None:
+def parsing(operation: str, status: int, body: bytes, headers: dict) -> None:
     """Ответ botocore перед разбором (lecture/answers.py): если его не разобрать, до wire.py он не дойдёт."""
     if operation in OPERATIONS and _state.behaviour is None:
         subresource, on_object = OPERATIONS[operation]
-        _state.behaviour = _what_instead("GET", subresource, status, body or b"", on_object)
+        _state.behaviour = _what_instead("GET", subresource, status, body or b"",
+                                         on_object and _is_object("bucket/key", headers))
+
+
+def _is_object(path: str, headers: dict | None) -> bool:
+    """Ответ — сам объект: запрос к ключу, и у ответа ETag и Last-Modified, как у GetObject
+    (страница прокси их не шлёт)."""
+    names = {name.lower() for name in (headers or {})}
+    return "/" in path and {"etag", "last-modified"} <= names
 
 
 def _what_instead(method: str, subresource: str, status: int, body: bytes, on_object: bool) -> str | None:
@@ -85,11 +104,12 @@ def _what_instead(method: str, subresource: str, status: int, body: bytes, on_ob
         return f"на {method} ?{subresource} ответил HTTP {status}"
     if method != "GET" or status != 200:
         return None
-    if subresource == "policy":
-        return None if body.lstrip()[:1] == b"{" else f"на GET ?policy ответил {_described(root, on_object)}"
-    if root is None or root.tag.rsplit("}", 1)[-1] != EXPECTED_ROOT[subresource]:
-        return f"на GET ?{subresource} ответил {_described(root, on_object)}"
-    return None
+    if subresource == "policy" and body.lstrip()[:1] == b"{":
+        return None
+    if subresource != "policy" and root is not None and root.tag.rsplit("}", 1)[-1] == EXPECTED_ROOT[subresource]:
+        return None
+    answered = _described(root, on_object)
+    return f"на GET ?{subresource} ответил {answered}" if answered else None
 
 
 def _root(body: bytes):
@@ -101,8 +121,8 @@ def _root(body: bytes):
         return None
 
 
-def _described(root, on_object: bool) -> str:
+def _described(root, on_object: bool) -> str | None:
+    """Какой операцией S3 сервер ответил; None — ответ не похож на S3 (страница прокси): «не S3»."""
     if root is None:
-        return "самим объектом (GetObject)" if on_object else "не XML S3"
-    tag = root.tag.rsplit("}", 1)[-1]
-    return ANSWERED_AS.get(tag, f"документом <{tag}>")
+        return "самим объектом (GetObject)" if on_object else None
+    return ANSWERED_AS.get(root.tag.rsplit("}", 1)[-1])

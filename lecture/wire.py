@@ -40,7 +40,7 @@ def observe_botocore(events, endpoint, client: str) -> None:
         sent = request.headers.get("Content-Length") or _length(request.body)
         if response_dict is None:  # ответа нет: таймаут, отказ, обрыв — создано ли, неизвестно
             trace.line(client, request.method, request.url, type(exception).__name__, sent, None)
-            gaps.seen(request.method, request.url, None, None)
+            gaps.seen(request.method, request.url, None, None, error=exception)
             return
         body = response_dict.get("body")  # у GetObject — поток, его не трогаем
         exchange(client, endpoint, request.method, request.url, response_dict["status_code"],
@@ -72,7 +72,7 @@ def minio_pool(endpoint, **pool_settings):
                 response = super().urlopen(method, url, redirect=redirect, **kw)
             except Exception as error:
                 trace.line("minio", method, url, type(error).__name__, len(body) if body else None, None)
-                gaps.seen(method, url, None, None)
+                gaps.seen(method, url, None, None, error=error)
                 raise
             parsed, answer = {}, None
             if kw.get("preload_content", True):
@@ -113,7 +113,7 @@ def exchange(client, endpoint, method, url, status, headers, parsed, sent, range
     """Один ответ сервера: строка --trace, загрузки, журнал, чем ответил на подресурс (lecture/gaps.py).
     row — запись-намерение этого запроса, body — тело ответа, если клиент его прочитал."""
     headers = {k.lower(): v for k, v in dict(headers).items()}
-    gaps.seen(method, url, status, body)
+    gaps.seen(method, url, status, body, headers)
     if ranged and status == 200:  # просили часть объекта (Range), получили весь: 200 вместо 206
         _seen[endpoint.url] = "нет Range"
     received = headers.get("content-length")

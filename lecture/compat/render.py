@@ -43,7 +43,8 @@ WORDS = {
     "не закрыл": "после DeleteBucketPolicy объект всё ещё читается анонимно",
     "не удалён": "после DeleteObject объект на месте",
     "не те байты": "прочитано не то, что записано",
-    "другая операция": "на ?policy, ?tagging или ?versioning сервер выполнил другую операцию (какую — строка «!» под таблицей compat.py)",
+    "другая операция": ("на ?policy, ?tagging или ?versioning сервер выполнил другую операцию "
+                        "(какую — строка «!» под таблицей compat.py)"),
 }
 STYLE = {OK: "green", UNUSED: "dim", SKIPPED: "dim", UNCHECKED: "bold red"}
 

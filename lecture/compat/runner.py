@@ -119,7 +119,7 @@ class Run:
         if isinstance(error, failures.Lacking):  # сервер ответил «да», но сделал не то
             self.streak = 0
             return str(error)
-        if instead := gaps.behaviour():  # на ?policy, ?tagging… сервер ответил другой операцией
+        if instead := gaps.instead():  # на ?policy, ?tagging… сервер ответил другой операцией
             self.streak = 0
             self.problems.append((operation, client, f"сервер {instead}"))
             return INSTEAD
