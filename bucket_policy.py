@@ -38,6 +38,8 @@ def main() -> int:
                 s3.put_object(Bucket=bucket, Key=KEY, Body=b"hello, world")
                 closed, _ = common.plain_http("GET", url, endpoint)
                 with common.feature("политика бакета"):
+                    common.lacks(closed != 403,
+                                 f"без политики отдаёт объект анонимно (HTTP {closed})")
                     minio.set_bucket_policy(bucket_name=bucket, policy=policy(bucket))
                     opened, body = common.plain_http("GET", url, endpoint)
                     s3.delete_bucket_policy(Bucket=bucket)

@@ -17,7 +17,8 @@
    код стирания — ≈1,5×.
 
 Всё живёт во временном каталоге, слушает только 127.0.0.1 и удаляется при выходе,
-ошибке и Ctrl-C. Кластер запускает local_ceph.py. Нужен Linux с пакетами Ceph:
+ошибке и Ctrl-C. Кластер запускает lecture/ceph.py, его карты и отчёты читает
+lecture/ceph_view.py. Нужен Linux с пакетами Ceph:
 apt-get install ceph-mon ceph-osd ceph-mgr radosgw ceph-common
 Данные: TITANIC_CSV или titanic.csv в корне проекта.
 
@@ -26,7 +27,6 @@ apt-get install ceph-mon ceph-osd ceph-mgr radosgw ceph-common
 
 import argparse
 import hashlib
-import json
 import resource
 import shutil
 import signal
@@ -39,6 +39,18 @@ from types import SimpleNamespace
 
 import common
 from lecture.ceph import CephCluster, CephError, install_command, missing
+from lecture.ceph_view import (
+    DemoFailed,
+    mib,
+    osd_list,
+    seconds,
+    show_cost,
+    show_health,
+    show_placement,
+    size,
+    wait_degraded,
+    wait_healthy,
+)
 
 OSDS = 3
 BUCKET = "reliability"
@@ -47,7 +59,6 @@ DATA_POOL = "default.rgw.buckets.data"  # сюда шлюз по умолчан�
 EC_POOL = "lecture.ec"
 EC_PROFILE = "lecture-k2m1"
 EC_CLASS = "STANDARD_IA"  # класс хранения S3, данные которого шлюз кладёт в пул EC
-NO_OSD = 2147483647  # так карта кластера обозначает пустое место в наборе OSD
 
 # Сроки ожиданий, секунды: зависшее ожидание стоит секунд, а не всей лекции.
 START_SECONDS = 40
@@ -59,10 +70,6 @@ REPLICATED = SimpleNamespace(title="3 копии", pool=DATA_POOL, prefix="", st
 ERASURE = SimpleNamespace(title="код стирания 2+1", pool=EC_POOL, prefix="ec/",
                           storage_class=EC_CLASS)
 INTERRUPTED: list[int] = []
-
-
-class DemoFailed(Exception):
-    """Кластер повёл себя не так, как обещает демонстрация; текст — одна строка по-русски."""
 
 
 def main() -> int:
@@ -128,14 +135,14 @@ def run(cluster: CephCluster, source: Path, kinds: list, timings: list) -> None:
             extra = {"StorageClass": kind.storage_class} if kind.storage_class else {}
             s3.put_object(Bucket=BUCKET, Key=key, Body=data, **extra)
             common.ok(f"boto3 загрузил {key} ({size(len(data))}) — {kind.title}")
-            places[key] = show_placement(cluster, kind, key)
-        wait_healthy(cluster, "до отказа")
+            places[key] = show_placement(cluster, kind, BUCKET, key)
+        wait_healthy(cluster, "до отказа", RECOVERY_SECONDS)
 
     victim = places["titanic.csv"]["acting_primary"]  # первичный OSD объекта
     with phase(timings, f"3. Отказ: останавливаю osd.{victim}"):
         pid = cluster.stop_daemon(f"osd.{victim}")
         common.ok(f"процесс osd.{victim} (pid {pid}) завершён — как выключенный сервер")
-        watch(cluster, degraded, DEGRADED_SECONDS, "кластер не заметил отказ")
+        wait_degraded(cluster, DEGRADED_SECONDS)
         show_health(cluster)
         for kind in kinds:
             read_back(endpoint, kind.prefix + "titanic.csv", data, source)
@@ -146,13 +153,13 @@ def run(cluster: CephCluster, source: Path, kinds: list, timings: list) -> None:
             extra = {"StorageClass": kind.storage_class} if kind.storage_class else {}
             s3.put_object(Bucket=BUCKET, Key=key, Body=data, **extra)
             common.ok(f"boto3 записал {key}")
-            places[key] = show_placement(cluster, kind, key, down=victim)
+            places[key] = show_placement(cluster, kind, BUCKET, key, down=victim)
             read_back(endpoint, key, data)
 
     with phase(timings, f"5. osd.{victim} возвращается"):
         cluster.start_osd(victim)
         common.ok(f"osd.{victim} запущен снова: догоняет то, что пропустил")
-        wait_healthy(cluster, "после возвращения")
+        wait_healthy(cluster, "после возвращения", RECOVERY_SECONDS)
         rows = []
         for kind in kinds:
             key = kind.prefix + "degraded/titanic.csv"
@@ -162,7 +169,8 @@ def run(cluster: CephCluster, source: Path, kinds: list, timings: list) -> None:
 
     if ERASURE in kinds:
         with phase(timings, "6. Цена избыточности (ceph df)"):
-            show_cost(cluster, len(data))
+            # в каждом пуле два объекта: titanic.csv и degraded/titanic.csv
+            show_cost(cluster, kinds, 2 * len(data))
     cluster.sample_memory()
 
 
@@ -210,125 +218,6 @@ def start(cluster: CephCluster, erasure: bool) -> common.Endpoint:
                            access_key=access_key, secret_key=secret_key)
 
 
-# ── 2. Где лежит объект ─────────────────────────────────────────────────────────────────
-def show_placement(cluster: CephCluster, kind, key: str, down: int | None = None) -> dict:
-    """RADOS-объект с данными S3-объекта, его PG и OSD — по карте кластера (ceph osd map)."""
-    stat = json.loads(cluster.admin("object", "stat", "--bucket", BUCKET, "--object", key))
-    manifest = stat["manifest"]
-    marker = manifest["tail_placement"]["bucket"]["marker"]  # начало имён объектов бакета
-    if manifest["head_size"] > 0:
-        # Маленький объект целиком в «голове»: RADOS-объект <маркер бакета>_<ключ>.
-        name, shown = f"{marker}_{key}", f"<маркер>_{key}"
-    else:
-        # Класс хранения с другим пулом: голова (метаданные) осталась в основном пуле,
-        # данные — в «хвосте» <маркер>__shadow_<префикс>0 в пуле этого класса.
-        tail = manifest["begin_iter"]["location"]["obj"]["key"]
-        name = f"{marker}__{tail['ns']}_{tail['name']}"
-        shown = f"<маркер>__{tail['ns']}_{tail['name'][:6]}…"
-    stored = cluster.rados("-p", kind.pool, "stat", name)  # «…, size 2995»: объект есть
-    where = cluster.ceph_json("osd", "map", kind.pool, name)
-    acting = where["acting"]
-    common.table(f"{key} в RADOS ({kind.title})", ["Что", "Значение"], [
-        ["маркер бакета", marker],
-        ["RADOS-объект", shown],
-        ["размер", size(int(stored.rsplit("size", 1)[1]))],
-        ["пул", kind.pool],
-        ["PG", where["pgid"]],
-        ["OSD", osd_list(acting, kind, where["acting_primary"])],
-    ])
-    held = [osd for osd in acting if osd != NO_OSD]
-    if down is not None:
-        common.ok(f"записан на {len(held)} OSD из {OSDS}: osd.{down} недоступен, "
-                  "свою часть получит позже")
-    elif len(set(held)) == OSDS:
-        what = "три копии" if kind.storage_class is None else "три куска"
-        common.ok(f"{what} на трёх разных OSD: " + ", ".join(f"osd.{osd}" for osd in held))
-    else:
-        raise DemoFailed(f"{key}: ожидались три разных OSD, а по карте — {acting}")
-    return where
-
-
-def osd_list(acting: list[int], kind, primary: int | None = None) -> str:
-    """«osd.1 (первичный), osd.2, osd.0»; у кода стирания роль куска — по месту в наборе."""
-    names = []
-    for position, osd in enumerate(acting):
-        name = "—" if osd == NO_OSD else f"osd.{osd}"
-        if kind.storage_class is not None:
-            name += " (данные)" if position < 2 else " (чётность)"
-        elif osd == primary:
-            name += " (первичный)"
-        names.append(name)
-    return ", ".join(names)
-
-
-# ── Здоровье кластера ───────────────────────────────────────────────────────────────────
-def states(status: dict) -> dict[str, int]:
-    return {item["state_name"]: item["count"] for item in status["pgmap"].get("pgs_by_state", [])}
-
-
-def summary(status: dict) -> str:
-    clean = states(status).get("active+clean", 0)
-    return (f"{status['health']['status']:<11} OSD в строю {status['osdmap']['num_up_osds']}/{OSDS}"
-            f"   PG active+clean {clean}/{status['pgmap']['num_pgs']}")
-
-
-def watch(cluster: CephCluster, done, limit: float, what: str) -> dict:
-    """Печатает состояние кластера (ceph status) при каждой перемене, пока не done(status)."""
-    started = time.monotonic()
-    last = ""
-    while True:
-        status = cluster.ceph_json("status")
-        line = summary(status)
-        if line != last and status["pgmap"]["num_pgs"]:  # без отчёта менеджера показать нечего
-            common.console.print(f"  {seconds(time.monotonic() - started):>6}  {line}")
-            last = line
-        if done(status):
-            return status
-        if time.monotonic() - started > limit:  # последнее состояние уже напечатано выше
-            raise DemoFailed(f"{what} за {seconds(limit)}")
-        time.sleep(0.3)
-
-
-def healthy(status: dict, pools_pgs: int) -> bool:
-    """HEALTH_OK, все OSD в строю и все PG (не меньше, чем в пулах по карте) — active+clean."""
-    pgs = states(status)
-    return (status["health"]["status"] == "HEALTH_OK"
-            and status["osdmap"]["num_up_osds"] == OSDS
-            and set(pgs) == {"active+clean"} and pgs["active+clean"] >= pools_pgs)
-
-
-def degraded(status: dict) -> bool:
-    """Один OSD лежит, менеджер пересчитал PG: все активны (работают), данные — degraded."""
-    pgs = states(status)
-    working = all("active" in state and "stale" not in state and "peering" not in state
-                  for state in pgs)
-    return (status["osdmap"]["num_up_osds"] == OSDS - 1
-            and "PG_DEGRADED" in status["health"]["checks"] and bool(pgs) and working)
-
-
-def wait_healthy(cluster: CephCluster, when: str) -> None:
-    pools = cluster.ceph_json("osd", "pool", "ls", "detail")
-    pools_pgs = sum(pool["pg_num"] for pool in pools)
-    started = time.monotonic()
-    status = watch(cluster, lambda s: healthy(s, pools_pgs), RECOVERY_SECONDS,
-                   "кластер не пришёл к HEALTH_OK")
-    common.ok(f"{when}: HEALTH_OK за {seconds(time.monotonic() - started)}, "
-              f"все {status['pgmap']['num_pgs']} PG active+clean")
-
-
-def show_health(cluster: CephCluster) -> None:
-    """Что говорит кластер: проверки здоровья (ceph health) и состояния PG."""
-    status = cluster.ceph_json("status")
-    checks = [[code, check["summary"]["message"]]
-              for code, check in status["health"]["checks"].items()]
-    health = status["health"]["status"]
-    common.table(f"ceph health: {health}", ["Проверка", "Что говорит Ceph"], checks)
-    pgs = [[state, count] for state, count in states(status).items()]
-    common.table("Состояния PG", ["Состояние", "PG"], pgs)
-    common.console.print("  undersized — копий меньше, чем нужно; degraded — есть данные без"
-                         " копии;\n  active — PG работает: читать и писать можно.")
-
-
 # ── 3–4. Чтение и запись без одного узла ────────────────────────────────────────────────
 def read_back(endpoint: common.Endpoint, key: str, data: bytes,
               source: Path | None = None) -> None:
@@ -354,34 +243,6 @@ def read_back(endpoint: common.Endpoint, key: str, data: bytes,
     if in_s3 != in_file:
         raise DemoFailed(f"DuckDB насчитал в {key} строк: {in_s3}, а в файле — {in_file}")
     common.ok(f"DuckDB: в {key} строк: {in_s3} — как в исходном файле")
-
-
-# ── 6. Цена избыточности ────────────────────────────────────────────────────────────────
-def show_cost(cluster: CephCluster, object_size: int) -> None:
-    """Записано в пул и занято на OSD — из ceph df (stored и stored_raw)."""
-    # В каждом пуле по два объекта: titanic.csv и degraded/titanic.csv. Менеджер узнаёт
-    # о записанном раз в секунду — ждём, пока его учёт догонит.
-    deadline = time.monotonic() + 15
-    while True:
-        report_df = cluster.ceph_json("df", "detail")
-        pools = {pool["name"]: pool["stats"] for pool in report_df["pools"]}
-        if all(pools[pool]["stored"] >= 2 * object_size for pool in (DATA_POOL, EC_POOL)):
-            break
-        if time.monotonic() > deadline:
-            raise DemoFailed("ceph df так и не показал записанные объекты")
-        time.sleep(0.5)
-    # memstore не ведёт учёт места по пулам, поэтому «на дисках» — stored_raw: столько
-    # сырого места занимают данные пула по его правилу (×size или ×(k+m)/k).
-    rows = []
-    for kind in (REPLICATED, ERASURE):
-        stats = pools[kind.pool]
-        ratio = f"×{stats['stored_raw'] / stats['stored']:.1f}".replace(".", ",")
-        rows.append([f"{kind.title}\n{kind.pool}", size(stats["stored"]),
-                     size(stats["stored_raw"]), ratio])
-    common.table("Одни и те же данные — разная цена",
-                 ["Пул", "Записано", "На дисках", "Во сколько"], rows)
-    common.console.print("  Три копии переживают отказ двух OSD из трёх, код 2+1 — одного,\n"
-                         "  зато стоит вдвое дешевле по месту.")
 
 
 # ── Вывод и мелочи ──────────────────────────────────────────────────────────────────────
@@ -422,20 +283,6 @@ def expected(error: BaseException) -> bool:
 def one_line(error: BaseException) -> str:
     text = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
     return text if isinstance(error, (CephError, DemoFailed)) else f"{type(error).__name__}: {text}"
-
-
-def size(n: int) -> str:
-    if n < 10240:
-        return f"{n:,} Б".replace(",", " ")
-    return f"{n / 1024:.1f} КиБ".replace(".", ",")
-
-
-def mib(n: int) -> str:
-    return f"{n / (1 << 20):.0f}"
-
-
-def seconds(value: float) -> str:
-    return f"{value:.1f} с".replace(".", ",")
 
 
 if __name__ == "__main__":

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from rich.text import Text
 
-from lecture import answers, duckdb_log, failures, guard, journal, settings, tools, wire
+from lecture import answers, duckdb_log, failures, gaps, guard, journal, settings, tools, wire
 from lecture.plain_http import plain_http as _plain_http
 
 # Вывод и слова для зала живут в lecture/, шаги зовут их через common: common.table, common.plural…
@@ -204,17 +204,31 @@ def endpoint_block(endpoint: Endpoint, seconds: float = DEADLINE):
 @contextmanager
 def feature(name: str) -> Iterator[None]:
     """Необязательная возможность S3 (версии, теги, политики): если сервер её не поддерживает,
-    это строка «!» — знание о сервере, а не сбой лекции; остальные ошибки идут в блок эндпоинта."""
+    это строка «!» — знание о сервере, а не сбой лекции; остальные ошибки идут в блок эндпоинта.
+    Сервер, выполнивший вместо неё другую операцию (lecture/gaps.py), — тоже «!»: что он сделал."""
+    gaps.start()
     try:
         yield
     except Exception as error:
-        behaviour = failures.unsupported(error)
+        behaviour = failures.unsupported(error) or gaps.behaviour()
         if behaviour is None:
             raise
         warn(f"{name}: сервер {behaviour}")
 
 
 lacks = failures.lacks  # сервер ответил «да», но возможности нет: строка «!» в feature
+
+
+def same_metadata(stored: dict, sent: dict) -> bool:
+    """Сервер хранит те метаданные, что отправлены. Имена x-amz-meta-* — заголовки HTTP, регистр
+    в них не значит ничего (AWS хранит строчными). Сервер, сменивший регистр (gofakes3: Client
+    вместо client), метаданные сохранил — но зал это видит, и строка «!» говорит почему."""
+    if {k.lower(): v for k, v in stored.items()} != {k.lower(): v for k, v in sent.items()}:
+        return False
+    if changed := sorted(set(stored) - set(sent)):
+        warn(f"метаданные: сервер сменил регистр имён ({', '.join(changed)}) — "
+             "в заголовках HTTP он не важен")
+    return True
 # Обычный HTTP-запрос без S3-библиотеки и без ключей (urllib): шаги 14, 18, 19.
 plain_http = partial(_plain_http, timeout=READ_TIMEOUT)
 
@@ -237,22 +251,30 @@ def run(main: Callable[[], int], ctrl_c: bool = True) -> int:
 # Те же знания, что у четырёх клиентов выше, на языке каждого клиента: схема и host:port, стиль
 # адреса, регион, свой CA, короткие таймауты и мало повторов. Проверку TLS не выключает ни один.
 
-def pyarrow_filesystem(endpoint: Endpoint):
-    """S3FileSystem из pyarrow — его собственный клиент на C++ (AWS SDK for C++), не s3fs."""
+def pyarrow_filesystem(endpoint: Endpoint, writes: bool = False):
+    """S3FileSystem из pyarrow — его собственный клиент на C++ (AWS SDK for C++), не s3fs.
+    writes — через него пишут (compat.py): маленький объект уходит одним PutObject, а не составной загрузкой."""
     import certifi
     from pyarrow import fs
 
-    return fs.S3FileSystem(
-        access_key=endpoint.access_key, secret_key=endpoint.secret_key,
-        endpoint_override=endpoint.host, scheme="https" if endpoint.secure else "http",  # схема — отдельно
-        # Со своим адресом AWS SDK ходит в стиле path; бакет в имени хоста — только при <ИМЯ>_URL_STYLE=vhost.
-        force_virtual_addressing=endpoint.url_style == "vhost",
-        region=endpoint.region,  # регион входит в подпись SigV4: не тот — SignatureDoesNotMatch
-        # Те же CA, что у boto3 и DuckDB: свой из <ИМЯ>_CA_BUNDLE или certifi, а не системные curl.
-        tls_ca_file_path=(endpoint.ca_bundle or certifi.where()) if endpoint.secure else None,
-        connect_timeout=CONNECT_TIMEOUT, request_timeout=READ_TIMEOUT,
-        retry_strategy=fs.AwsStandardS3RetryStrategy(max_attempts=ATTEMPTS),  # по умолчанию 3 попытки
-    )
+    # AWS SDK for C++ по умолчанию считает контрольную сумму каждой записи и шлёт тело «aws-chunked»
+    # с суммой в конце: Ceph 16 отвечает 411, s3rver сохраняет куски вместе с рамкой. boto3 выключен так же
+    # (request_checksum_calculation); параметра у pyarrow нет — SDK читает переменные, когда строит клиента.
+    with _environment(AWS_REQUEST_CHECKSUM_CALCULATION="when_required",
+                      AWS_RESPONSE_CHECKSUM_VALIDATION="when_required"):
+        return fs.S3FileSystem(
+            access_key=endpoint.access_key, secret_key=endpoint.secret_key,
+            endpoint_override=endpoint.host, scheme="https" if endpoint.secure else "http",  # схема — отдельно
+            # Со своим адресом AWS SDK ходит в стиле path; бакет в имени хоста — только при <ИМЯ>_URL_STYLE=vhost.
+            force_virtual_addressing=endpoint.url_style == "vhost",
+            region=endpoint.region,  # регион входит в подпись SigV4: не тот — SignatureDoesNotMatch
+            # Те же CA, что у boto3 и DuckDB: свой из <ИМЯ>_CA_BUNDLE или certifi, а не системные curl.
+            tls_ca_file_path=(endpoint.ca_bundle or certifi.where()) if endpoint.secure else None,
+            connect_timeout=CONNECT_TIMEOUT, request_timeout=READ_TIMEOUT,
+            retry_strategy=fs.AwsStandardS3RetryStrategy(max_attempts=ATTEMPTS),  # по умолчанию 3 попытки
+            # Без отложенного открытия каждый поток записи — CreateMultipartUpload, даже на 20 байт.
+            allow_delayed_open=writes,
+        )
 
 
 def polars_options(endpoint: Endpoint, bucket: str) -> dict:
@@ -279,22 +301,30 @@ def polars_trust(endpoint: Endpoint) -> Iterator[None]:
     """Свой CA для polars. В storage_options такой настройки нет (pola-rs/polars#21007 не влит), но rustls
     берёт корневые сертификаты из SSL_CERT_FILE, когда polars строит клиента (pola-rs/polars#13741).
     Переменная задана только на время чтения: те же CA, что у boto3, — <ИМЯ>_CA_BUNDLE или certifi."""
-    import os
-
     import certifi
 
     if not endpoint.secure:
         yield
         return
-    before = os.environ.get("SSL_CERT_FILE")
-    os.environ["SSL_CERT_FILE"] = endpoint.ca_bundle or certifi.where()
+    with _environment(SSL_CERT_FILE=endpoint.ca_bundle or certifi.where()):
+        yield
+
+
+@contextmanager
+def _environment(**values: str) -> Iterator[None]:
+    """Переменные окружения на время блока; после — как было (заданные до него — с прежними значениями)."""
+    import os
+
+    before = {name: os.environ.get(name) for name in values}
+    os.environ.update(values)
     try:
         yield
     finally:
-        if before is None:
-            os.environ.pop("SSL_CERT_FILE", None)
-        else:
-            os.environ["SSL_CERT_FILE"] = before
+        for name, value in before.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
 
 
 rclone_cli = partial(tools.rclone_cli, connect=CONNECT_TIMEOUT, read=READ_TIMEOUT)

@@ -2,12 +2,14 @@
 
 Лекция утверждает, что один код работает с любым S3. Здесь это проверяется целиком: каждую
 операцию, которую делают шаги лекции и дополнительные шаги, выполняет каждый клиент, которым
-её делает лекция (boto3, minio, DuckDB, pandas через s3fs), на каждом эндпоинте из S3_ENDPOINTS.
+её делает лекция (boto3, minio, DuckDB, pandas через s3fs, а чтения шага 20 — pyarrow и polars),
+на каждом эндпоинте из S3_ENDPOINTS.
 И не только «ответил 200»: прочитанные байты, метаданные, теги, версии сверяются с записанным.
 
 Как читать таблицу. Строки — операции, столбцы — эндпоинт × клиент: имя эндпоинта стоит над
-первым из четырёх его столбцов, буква под ним — клиент: b — boto3, m — minio, d — DuckDB,
-p — pandas (s3fs). В Markdown у каждого столбца имя целиком: «moto·b». В клетке:
+первым из шести его столбцов, буква под ним — клиент: b — boto3, m — minio, d — DuckDB,
+p — pandas (s3fs), a — pyarrow (свой клиент на C++), r — polars (Rust, object_store).
+В Markdown у каждого столбца имя целиком: «moto·b». В клетке:
   ✓  операция сделала то, что обещает S3;
   —  этот клиент в лекции такой операции не делает;
   ·  не проверялось: не удалась операция, без которой эта не имеет смысла;
@@ -16,7 +18,9 @@ p — pandas (s3fs). В Markdown у каждого столбца имя цел�
   («нет Range», «без тегов», «без срока», «версий нет»…) — их смысл написан под таблицей.
 DuckDB пишет объект командой COPY, листает бакет через glob, делает HEAD в read_blob и читает
 диапазоны байтов в read_parquet; pandas пишет to_parquet и to_csv, читает read_parquet
-и read_csv, а HEAD и список (fs.info, fs.ls) делает его s3fs.
+и read_csv, а HEAD и список (fs.info, fs.ls) делает его s3fs. pyarrow (pyarrow.fs.S3FileSystem)
+и polars (storage_options) — с настройками шага 20 из common.py: пишут, листают, читают объект
+целиком и по Range и читают hive-разбиение (…/n=1/data.parquet) одной таблицей.
 
 Всё пишется в свой бакет <бакет>-compat: boto3 создаёт его для всех проверок и в конце удаляет,
 затем minio создаёт и удаляет его ещё раз (его CreateBucket и DeleteBucket). Удаляется ровно то,
@@ -50,7 +54,7 @@ def main() -> int:
     endpoints = common.endpoints()
     common.header(f"Матрица совместимости: {len(render.OPERATIONS)} операций × "
                   f"{common.plural(len(endpoints), 'эндпоинт', 'эндпоинта', 'эндпоинтов')} × "
-                  f"{len(runner.CLIENTS)} клиента")
+                  f"{common.plural(len(runner.CLIENTS), 'клиент', 'клиента', 'клиентов')}")
     cells = compat.cells()
     runs = []
     for endpoint in endpoints:

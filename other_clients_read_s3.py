@@ -19,24 +19,30 @@ from contextlib import contextmanager
 from functools import partial
 from types import SimpleNamespace
 
-import polars as pl
-import pyarrow as pa
-import pyarrow.dataset as ds
-import pyarrow.parquet as pq
-
 import common
 
 CSV = "boto3/titanic.csv"
 PARQUET = "titanic.parquet"
 PARTS = "titanic_by_class"
 TOOLS = ("rclone", "aws")
-# Так клиент сообщает, что прочитать не смог: ответ сервера, сеть, TLS, битый файл, сбой программы.
-READ_ERRORS = (OSError, pa.ArrowException, pl.exceptions.PolarsError, subprocess.SubprocessError)
 ROWS = ("строка", "строки", "строк")
+
+
+def read_errors() -> tuple:
+    """Так клиент сообщает, что прочитать не смог: ответ сервера, сеть, TLS,
+    битый файл, сбой программы."""
+    import polars as pl
+    import pyarrow as pa
+
+    return (OSError, pa.ArrowException, pl.exceptions.PolarsError,
+            subprocess.SubprocessError)
 
 
 def by_pyarrow(endpoint, read) -> None:
     """C++: у pyarrow свой клиент S3 (не s3fs); Parquet он читает запросами Range, как DuckDB."""
+    import pyarrow.dataset as ds
+    import pyarrow.parquet as pq
+
     fs = common.pyarrow_filesystem(endpoint)
     bucket, duckdbs = endpoint.bucket, endpoint.derived("duckdb")
     with read("C++", "pyarrow.fs", CSV) as got, fs.open_input_stream(f"{bucket}/{CSV}") as stream:
@@ -52,6 +58,8 @@ def by_pyarrow(endpoint, read) -> None:
 
 def by_polars(endpoint, read) -> None:
     """Rust: polars и его object_store; свой CA — только через окружение (common.polars_trust)."""
+    import polars as pl
+
     bucket, duckdbs = endpoint.bucket, endpoint.derived("duckdb")
     options = common.polars_options(endpoint, bucket)
     with common.polars_trust(endpoint), read("Rust", "polars", CSV) as got:
@@ -137,7 +145,7 @@ def reading(rows: list, problems: list, reference, language: str, library: str, 
     got = SimpleNamespace(data=None, table=None)
     try:
         yield got
-    except READ_ERRORS as error:
+    except read_errors() as error:
         first = (str(error).strip().splitlines() or [""])[0]
         problems.append(f"{library}, {what}: {type(error).__name__}: {first[:100]}")
         rows.append([language, library, what, "не прочитано", False])

@@ -118,7 +118,7 @@ def run(script: str, env: dict, extra: list[str], quiet: bool = False) -> int:
     def forward(signum, frame):  # Ctrl-C, пришедший и во время запуска шага, не теряется
         interrupted.append(True)
         for process in started:
-            process.send_signal(signal.SIGINT)
+            _pass_on(process)
 
     previous = signal.signal(signal.SIGINT, forward)
     try:
@@ -131,7 +131,7 @@ def run(script: str, env: dict, extra: list[str], quiet: bool = False) -> int:
         raise
     started.append(process)
     if interrupted:  # сигнал пришёл, пока шаг запускался
-        process.send_signal(signal.SIGINT)
+        _pass_on(process)
     try:
         code = process.wait()
     finally:
@@ -139,6 +139,13 @@ def run(script: str, env: dict, extra: list[str], quiet: bool = False) -> int:
     if interrupted and code == 0:  # Ctrl-C, когда шаг уже закончил: шаг прошёл, а лекция стоит
         raise Finished
     return 130 if interrupted else code
+
+
+def _pass_on(process: subprocess.Popen) -> None:
+    """Ctrl-C — шагу. В Windows консоль сама шлёт его всем своим процессам, а послать SIGINT
+    другому процессу там нельзя (send_signal знает только SIGTERM и CTRL_*_EVENT)."""
+    if os.name == "posix":
+        process.send_signal(signal.SIGINT)
 
 
 def _ignore_sigint() -> None:

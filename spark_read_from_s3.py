@@ -5,7 +5,7 @@ SDK для Java. А видит то же, что DuckDB и pandas: hive-разб
 из ключей …/Pclass=1/…. Spark считает выживаемость по классу и полу и пишет её в Parquet
 в <бакет>-spark; DuckDB и pandas читают то, что записал Spark. Три движка, три клиента S3,
 одно хранилище. На кластере меняется одно: SPARK_MASTER=spark://хост:7077 (здесь local[2]).
-Настройки S3A строит lecture/spark.py из той же записи эндпоинта, что и всех клиентов.
+Настройки S3A строит lecture/spark_conf.py из той же записи эндпоинта.
 
 Нужны poetry install --with spark и Java 17+.
 

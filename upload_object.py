@@ -10,6 +10,7 @@ titanic.csv под своим ключом, затем HEAD показывает
 import common
 
 LEAVES_DATA = True  # записанное остаётся в S3: run_demo.py --from N повторит шаг на пустом сервере
+METADATA = {"dataset": "titanic", "client": "boto3"}  # заголовки x-amz-meta-dataset и -client
 
 
 def main() -> int:
@@ -23,7 +24,7 @@ def main() -> int:
             bucket = endpoint.bucket
 
             s3.upload_file(str(path), bucket, "boto3/titanic.csv", ExtraArgs={
-                "ContentType": "text/csv", "Metadata": {"dataset": "titanic", "client": "boto3"}})
+                "ContentType": "text/csv", "Metadata": METADATA})
             head = s3.head_object(Bucket=bucket, Key="boto3/titanic.csv")
 
             minio.fput_object(bucket_name=bucket, object_name="minio/titanic.csv",
@@ -42,9 +43,10 @@ def main() -> int:
                               common.user_metadata(stat.metadata)],
                          ])
             # ETag простого PUT — MD5 содержимого; у составной загрузки он зависит от частей.
-            common.check(head["ContentLength"] == stat.size == size,
-                         "оба объекта байт в байт размером с файл",
-                         "размер объекта не совпал с файлом")
+            common.check(head["ContentLength"] == stat.size == size
+                         and common.same_metadata(head["Metadata"], METADATA),
+                         "оба объекта байт в байт размером с файл, метаданные на месте",
+                         "размер объекта не совпал с файлом или метаданные потеряны")
     return common.summary()
 
 

@@ -6,7 +6,7 @@
 
 from __future__ import annotations
 
-from lecture import failures
+from lecture import failures, gaps
 
 # Ответ S3 на эти запросы — всегда XML-документ (пустой список — тоже <ListBucketResult>). Не здесь
 # GetBucketVersioning: пустой ответ 200 на него — сервер без версий, это «!» шага versioning.py.
@@ -41,12 +41,14 @@ def _xml_or_not_s3(operation_model, response_dict, **_) -> None:
     from xml.etree import ElementTree
 
     shape = operation_model.output_shape
+    body = response_dict["body"]
+    if isinstance(body, bytes):
+        gaps.parsing(operation_model.name, response_dict["status_code"], body, response_dict["headers"])
     if response_dict["status_code"] != 200 or shape is None or operation_model.has_event_stream_output:
         return
     payload = shape.serialization.get("payload")
     if payload and shape.members[payload].type_name in ("blob", "string"):  # тело — сами данные (GetObject)
         return
-    body = response_dict["body"]
     if not body:
         if operation_model.name in XML_ANSWERS:
             raise failures.NotS3(f"{operation_model.name}: 200 с пустым телом")

@@ -169,6 +169,18 @@ def limit(seconds: float, endpoint, alarm: bool = True) -> Iterator[Block]:
         block.done.set()
         if block in _process.blocks:
             _process.blocks.remove(block)
+        if block.expired or interrupted():
+            forget_half_imported()
+
+
+def forget_half_imported() -> None:
+    """Срок истёк посреди импорта (шаги импортируют s3fs, pyarrow, polars при первой нужде): пакет
+    Python убрал из sys.modules, а его уже загруженные модули остались. Следующий эндпоинт импортирует
+    пакет заново, и его атрибуты-подмодули (aiohttp.http_exceptions) не появятся — AttributeError.
+    Убираем и эти осиротевшие модули: следующий импорт пройдёт с нуля."""
+    for name in sorted((name for name in sys.modules if "." in name), key=lambda name: name.count(".")):
+        if name.rpartition(".")[0] not in sys.modules:
+            sys.modules.pop(name, None)
 
 
 def _interrupt_main(block: Block, main: int | None) -> None:

@@ -152,7 +152,7 @@ def _download(jar: Jar, path: Path, progress) -> None:
                              "к Maven Central один раз (или S3_LECTURE_MAVEN_REPOSITORY — его зеркало)") from None
     if digest.hexdigest() != jar.sha256:
         partial.unlink(missing_ok=True)
-        raise DownloadFailed(f"{jar.file} из {repository}: SHA-256 не тот, что закреплён в lecture/spark.py — "
+        raise DownloadFailed(f"{jar.file} из {repository}: SHA-256 не тот, что закреплён в lecture/spark_jars.py — "
                              "файл подменён или повреждён, в кэш не положен")
     partial.replace(path)
     path.with_name(path.name + ".verified").write_text(f"{jar.sha256} {_stamp(path)}")

@@ -14,12 +14,12 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
 from urllib.parse import parse_qsl, unquote, urlsplit
 from xml.etree import ElementTree
 
-from lecture import journal, trace, uploads
+from lecture import gaps, journal, trace, uploads
 from lecture.trace import SIGNED_QUERY
 
 _seen: dict[str, str] = {}  # адрес эндпоинта → что видно по самим ответам: «нет Range» или «таймаут»
@@ -40,9 +40,12 @@ def observe_botocore(events, endpoint, client: str) -> None:
         sent = request.headers.get("Content-Length") or _length(request.body)
         if response_dict is None:  # ответа нет: таймаут, отказ, обрыв — создано ли, неизвестно
             trace.line(client, request.method, request.url, type(exception).__name__, sent, None)
+            gaps.seen(request.method, request.url, None, None, error=exception)
             return
+        body = response_dict.get("body")  # у GetObject — поток, его не трогаем
         exchange(client, endpoint, request.method, request.url, response_dict["status_code"],
-                 response_dict["headers"], parsed_response or {}, sent, "Range" in request.headers, row)
+                 response_dict["headers"], parsed_response or {}, sent, "Range" in request.headers, row,
+                 body if isinstance(body, bytes) else None)
 
     events.register("request-created.s3", remember, unique_id=f"wire-request-{client}")
     events.register("response-received.s3", received, unique_id=f"wire-response-{client}")
@@ -69,13 +72,15 @@ def minio_pool(endpoint, **pool_settings):
                 response = super().urlopen(method, url, redirect=redirect, **kw)
             except Exception as error:
                 trace.line("minio", method, url, type(error).__name__, len(body) if body else None, None)
+                gaps.seen(method, url, None, None, error=error)
                 raise
-            parsed = {}
-            if kw.get("preload_content", True) and response.data.lstrip()[:1] == b"<":
-                parsed = _xml_fields(response.data)
+            parsed, answer = {}, None
+            if kw.get("preload_content", True):
+                answer = response.data
+                parsed = _xml_fields(answer) if answer.lstrip()[:1] == b"<" else {}
             ranged = "Range" in (kw.get("headers") or {})
             exchange("minio", endpoint, method, url, response.status, response.headers, parsed,
-                     len(body) if body else None, ranged, row)
+                     len(body) if body else None, ranged, row, answer)
             return response
 
     return ObservedPool(**pool_settings)
@@ -103,9 +108,12 @@ def _upload_seen(endpoint, method, url, status, headers, parsed) -> None:
         uploads.part_seen(endpoint, bucket, key, query["uploadId"])
 
 
-def exchange(client, endpoint, method, url, status, headers, parsed, sent, ranged=False, row=None) -> None:
-    """Один ответ сервера: строка --trace, загрузки, журнал. row — запись-намерение этого запроса."""
+def exchange(client, endpoint, method, url, status, headers, parsed, sent, ranged=False, row=None,
+             body: bytes | None = None) -> None:
+    """Один ответ сервера: строка --trace, загрузки, журнал, чем ответил на подресурс (lecture/gaps.py).
+    row — запись-намерение этого запроса, body — тело ответа, если клиент его прочитал."""
     headers = {k.lower(): v for k, v in dict(headers).items()}
+    gaps.seen(method, url, status, body, headers)
     if ranged and status == 200:  # просили часть объекта (Range), получили весь: 200 вместо 206
         _seen[endpoint.url] = "нет Range"
     received = headers.get("content-length")
@@ -186,11 +194,15 @@ def _moment(text) -> str | None:
 
 
 def later(server_time: datetime, recorded: str | None) -> bool:
-    """Объект на сервере изменён позже, чем его записала лекция (сравнение до секунды)."""
+    """Объект на сервере изменён позже, чем его записала лекция (сравнение до секунды).
+
+    recorded — заголовок Date ответа на запись. Ceph RGW и versitygw ставят его в начале запроса, а
+    Last-Modified — в конце записи: у своего же объекта он бывает на секунду позже. Поэтому «позже» —
+    это больше чем на секунду."""
     if not recorded:
         return False
     mine = datetime.strptime(recorded, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)
-    return server_time.astimezone(UTC).replace(microsecond=0) > mine
+    return server_time.astimezone(UTC).replace(microsecond=0) > mine + timedelta(seconds=1)
 
 
 def _address(endpoint, url) -> tuple[str, str, dict]:

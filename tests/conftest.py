@@ -1,7 +1,9 @@
 """Настоящие S3-серверы для тестов и запуск шагов лекции так, как это делает лектор.
 
-Серверы: moto (отдельный процесс на эндпоинт, проверка подписей включена) и Ceph RADOS Gateway
-(tests/ceph_cluster.py) по HTTP и по TLS. Шаги запускаются подпроцессами с переменными окружения.
+Серверы: moto (отдельный процесс на эндпоинт, проверка подписей включена), встроенный сервер лекции
+local_s3.py (moto без IAM, вид «local»), Ceph RADOS Gateway (tests/ceph_cluster.py) по HTTP и по TLS,
+SeaweedFS, s3rver, versitygw и gofakes3 (tests/extra_servers.py).
+Шаги запускаются подпроцессами с переменными окружения.
 """
 
 from __future__ import annotations
@@ -23,7 +25,16 @@ import boto3
 import pytest
 from botocore.config import Config
 from ceph_cluster import CephCluster, _alive, ceph_missing, free_port
-from extra_servers import _die_with_parent, s3rver_missing, seaweedfs_missing, start_s3rver, start_seaweedfs
+from extra_servers import (
+    GO_KINDS,
+    _die_with_parent,
+    go_server_missing,
+    s3rver_missing,
+    seaweedfs_missing,
+    start_go_server,
+    start_s3rver,
+    start_seaweedfs,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = Path(__file__).resolve().parent / "data" / "titanic_small.csv"
@@ -61,26 +72,36 @@ class S3Server:
         return env
 
 
-def start_moto(log_dir: Path) -> tuple[subprocess.Popen, S3Server]:
-    """moto в своём процессе; три первых запроса без подписи — выпустить ключи через IAM, дальше подпись обязательна."""
-    port = free_port()
-    env = dict(os.environ, INITIAL_NO_AUTH_ACTION_COUNT="3")
-    log = open(log_dir / f"moto-{port}.log", "wb")  # noqa: SIM115 — закрывается вместе с процессом
-    # Тестовый процесс убит (Ctrl-C, сторож сборки в .ci/run) — ядро убьёт и moto: сирот не остаётся.
-    process = subprocess.Popen([sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
-                               env=env, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                               preexec_fn=_die_with_parent if sys.platform == "linux" else None)
-    url = f"http://127.0.0.1:{port}"
+def _spawn(command: list[str], log_dir: Path, name: str, **options) -> subprocess.Popen:
+    """Сервер в своём процессе, вывод — в лог. Тестовый процесс убит (Ctrl-C, сторож сборки в .ci/run) —
+    ядро убьёт и сервер: сирот не остаётся."""
+    log = open(log_dir / name, "wb")  # noqa: SIM115 — закрывается вместе с процессом
+    return subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                            preexec_fn=_die_with_parent if sys.platform == "linux" else None, **options)
+
+
+def _wait_ready(process: subprocess.Popen, ready, what: str) -> None:
+    """Ждать, пока ready() не ответит без исключения (сервер слушает порт), не дольше 30 с."""
     deadline = time.monotonic() + 30
     while True:
         try:
-            urllib.request.urlopen(f"{url}/moto-api/data.json", timeout=1).read()
-            break
-        except OSError:
+            ready()
+            return
+        except Exception:  # noqa: BLE001 — ещё не слушает порт или ещё не готов
             if time.monotonic() > deadline or process.poll() is not None:
                 process.kill()
-                raise RuntimeError(f"moto не запустился, лог: {log.name}") from None
+                raise RuntimeError(f"{what} не запустился") from None
             time.sleep(0.1)
+
+
+def start_moto(log_dir: Path) -> tuple[subprocess.Popen, S3Server]:
+    """moto в своём процессе; три первых запроса без подписи — выпустить ключи через IAM, дальше подпись обязательна."""
+    port = free_port()
+    process = _spawn([sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)], log_dir,
+                     f"moto-{port}.log", env=dict(os.environ, INITIAL_NO_AUTH_ACTION_COUNT="3"))
+    url = f"http://127.0.0.1:{port}"
+    _wait_ready(process, lambda: urllib.request.urlopen(f"{url}/moto-api/data.json", timeout=1).read(),
+                f"moto (лог {log_dir}/moto-{port}.log)")
     iam = boto3.client("iam", endpoint_url=url, region_name="us-east-1",
                        aws_access_key_id="bootstrap", aws_secret_access_key="bootstrap")
     iam.create_user(UserName="lecturer")
@@ -92,19 +113,42 @@ def start_moto(log_dir: Path) -> tuple[subprocess.Popen, S3Server]:
     return process, server
 
 
+def start_local(log_dir: Path) -> tuple[subprocess.Popen, S3Server]:
+    """Встроенный сервер лекции — сам local_s3.py (moto без IAM: ключи не проверяются), как его запускает лектор."""
+    port = free_port()
+    process = _spawn([sys.executable, str(ROOT / "local_s3.py"), "--port", str(port)], log_dir,
+                     f"local-{port}.log", cwd=log_dir)
+    server = S3Server("local", f"http://127.0.0.1:{port}", "lecture", "lecture-secret")  # ключи .env.example
+    s3 = server.client()
+    _wait_ready(process, lambda: s3.head_bucket(Bucket="lecture"),  # основной бакет создан — сервер готов
+                f"local_s3.py (лог {log_dir}/local-{port}.log)")
+    return process, server
+
+
 @pytest.fixture(scope="session")
 def server_log_dir(tmp_path_factory) -> Path:
     return tmp_path_factory.mktemp("server-logs")
 
 
-@pytest.fixture(scope="session")
-def moto_servers(server_log_dir):
-    """Два независимых moto: у каждого процесса своё состояние, как у двух провайдеров."""
-    started = [start_moto(server_log_dir) for _ in range(2)]
+def _two(start, log_dir: Path):
+    """Два независимых процесса сервера: у каждого своё состояние, как у двух провайдеров."""
+    started = [start(log_dir) for _ in range(2)]
     yield [server for _, server in started]
     for process, _ in started:
         process.terminate()
         process.wait(timeout=10)
+
+
+@pytest.fixture(scope="session")
+def moto_servers(server_log_dir):
+    """Два moto с IAM (подписи проверяются)."""
+    yield from _two(start_moto, server_log_dir)
+
+
+@pytest.fixture(scope="session")
+def local_servers(server_log_dir):
+    """Два встроенных сервера лекции (local_s3.py) — вид «local»: moto без IAM, на котором идёт лекция."""
+    yield from _two(start_local, server_log_dir)
 
 
 @pytest.fixture(scope="session")
@@ -143,12 +187,13 @@ def wait_for_weed_build(timeout: float = 1200) -> None:
         time.sleep(2)
 
 
-# Маркер вида сервера: быстрый круг `-m "not ceph and not seaweedfs and not s3rver and not slow and not cluster
-# and not compat"` не запускает ни Ceph, ни SeaweedFS, ни s3rver.
-KIND_MARKERS = {"moto": "moto", "ceph-http": "ceph", "ceph-tls": "ceph", "seaweedfs": "seaweedfs", "s3rver": "s3rver"}
+# Маркер вида сервера: быстрый круг (docs/testing.md) не запускает ни Ceph, ни SeaweedFS, ни s3rver,
+# ни versitygw, ни gofakes3.
+KIND_MARKERS = {"moto": "moto", "local": "moto", "ceph-http": "ceph", "ceph-tls": "ceph", "seaweedfs": "seaweedfs",
+                "s3rver": "s3rver", "versitygw": "versitygw", "versitygw-plain": "versitygw", "gofakes3": "gofakes3"}
 # Фикстуры, которые сами поднимают сервер (или требуют его пакеты).
-FIXTURE_MARKERS = {"moto_servers": "moto", "ceph": "ceph", "ceph_installed": "ceph", "ceph_with_mgr": "ceph",
-                   "seaweedfs": "seaweedfs", "s3rver_servers": "s3rver"}
+FIXTURE_MARKERS = {"moto_servers": "moto", "local_servers": "moto", "ceph": "ceph", "ceph_installed": "ceph",
+                   "ceph_with_mgr": "ceph", "seaweedfs": "seaweedfs", "s3rver_servers": "s3rver"}
 SERVERS_OF_LITERAL = re.compile(r"""servers_of\(\s*["']([\w-]+)["']""")
 
 
@@ -212,12 +257,35 @@ def s3rver_servers(server_log_dir):
 
 
 @pytest.fixture(scope="session")
+def go_servers(server_log_dir):
+    """Виды versitygw, versitygw-plain и gofakes3: по два процесса на вид, запускаются при первой просьбе."""
+    started: dict[str, list] = {}
+
+    def get(kind: str) -> list[S3Server]:
+        if kind not in started:
+            require_server(go_server_missing(GO_KINDS[kind]), GO_KINDS[kind])
+            started[kind] = []
+            for n in (1, 2):
+                started[kind].append(start_go_server(kind, server_log_dir / f"{kind}{n}"))
+        return [instance.server for instance in started[kind]]
+    yield get
+    for instances in started.values():
+        for instance in instances:
+            instance.stop()
+
+
+@pytest.fixture(scope="session")
 def servers_of(request):
-    """Два эндпоинта одного вида сервера: два moto, два пользователя одного Ceph (по HTTP или TLS)
-    или SeaweedFS, два s3rver (виды "seaweedfs" и "s3rver" — не в SERVER_KINDS, их просят явно)."""
+    """Два эндпоинта одного вида сервера: два moto (с IAM), два встроенных сервера лекции (local), два пользователя
+    одного Ceph (по HTTP или TLS) или SeaweedFS, два s3rver, два versitygw
+    или gofakes3 (виды не из SERVER_KINDS просят явно)."""
     def get(kind: str) -> list[S3Server]:
         if kind == "moto":
             return request.getfixturevalue("moto_servers")
+        if kind == "local":
+            return request.getfixturevalue("local_servers")
+        if kind in GO_KINDS:
+            return request.getfixturevalue("go_servers")(kind)
         if kind == "seaweedfs":
             return request.getfixturevalue("seaweedfs").servers()
         if kind == "s3rver":

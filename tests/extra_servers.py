@@ -1,4 +1,4 @@
-"""Ещё два настоящих S3-сервера для тестов: SeaweedFS и s3rver.
+"""Ещё настоящие S3-серверы для тестов: SeaweedFS, s3rver, versitygw и gofakes3.
 
 SeaweedFS (Apache-2.0) — распределённое хранилище со шлюзом S3, подписи проверяет. Бинарник weed
 собирается из исходников закреплённого выпуска (tests/seaweedfs.version) в кэш машины блоком
@@ -14,11 +14,20 @@ s3rver (MIT, npm) — маленький S3-сервер на Node.js для т�
 для проверки подписей и прав он не годится.
 Два эндпоинта — два процесса s3rver: у каждого своё состояние, как у двух провайдеров.
 
+versitygw (Apache-2.0, Go) — шлюз S3 поверх файловой системы (бэкенд posix), подписи проверяет.
+Два вида: «versitygw» — с каталогом версий (--versioning-dir, версии бакета включаются) и
+«versitygw-plain» — без него (так он стоит по умолчанию: версий нет, PutBucketVersioning — ошибка).
+gofakes3 (MIT, Go) — S3 в памяти для тестов Go-программ; подписи не проверяет, а на часть
+подресурсов (?policy, ?tagging бакета) отвечает другой операцией — это и показывают его «!» строки.
+Оба собирает `go install модуль@версия` (tests/go_servers.version) в кэш машины, как weed;
+два эндпоинта — два процесса.
+
 Всё слушает только 127.0.0.1 на свободных портах, данные — во временном каталоге. Останавливаются
 ровно те процессы, что запущены здесь (по pid); если тестовый процесс убит, ядро само убьёт их
 (PR_SET_PDEATHSIG), так что после сессии ничего не остаётся.
 
-Вручную:  python tests/extra_servers.py seaweedfs|s3rver /tmp/каталог   (Ctrl-C — остановить)
+Вручную:  python tests/extra_servers.py seaweedfs|s3rver|versitygw|versitygw-plain|gofakes3 /tmp/каталог
+          (Ctrl-C — остановить)
 """
 
 from __future__ import annotations
@@ -49,6 +58,19 @@ def weed_pin(path: Path = TESTS / "seaweedfs.version") -> dict[str, str]:
 WEED_PIN = weed_pin()
 WEED_RELEASE, WEED_VERSION, WEED_GO = WEED_PIN["release"], WEED_PIN["module"], WEED_PIN["go"]
 WEED_MODULE = "github.com/seaweedfs/seaweedfs"
+
+
+def go_pins(path: Path = TESTS / "go_servers.version") -> dict[str, dict[str, str]]:
+    """tests/go_servers.version: «имя модуль версия лицензия» на строку."""
+    pins = {}
+    for line in path.read_text().splitlines():
+        if line.strip() and not line.startswith("#"):
+            name, module, version, licence = line.split()
+            pins[name] = {"module": module, "version": version, "licence": licence}
+    return pins
+
+
+GO_PINS = go_pins()
 S3RVER_DIR = TESTS / "s3rver"
 S3RVER_VERSION = json.loads((S3RVER_DIR / "package.json").read_text())["dependencies"]["s3rver"]
 S3RVER_SCRIPT = S3RVER_DIR / "node_modules" / "s3rver" / "bin" / "s3rver.js"
@@ -65,6 +87,21 @@ def weed_binary() -> Path:
         return Path(os.environ["S3_LECTURE_WEED"])
     cache = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
     return cache / "s3-lecture" / f"weed-{WEED_VERSION}" / "weed"
+
+
+def go_binary(name: str) -> Path:
+    """Сервер на Go закреплённой версии в кэше машины, куда его кладёт .ci/run (`go install`)."""
+    cache = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
+    return cache / "s3-lecture" / f"{name}-{GO_PINS[name]['version']}" / name
+
+
+def go_server_missing(name: str) -> str | None:
+    """Почему versitygw или gofakes3 здесь не запустить, или None."""
+    binary, pin = go_binary(name), GO_PINS[name]
+    if not (binary.is_file() and os.access(binary, os.X_OK)):
+        return (f"нет {name} {pin['version']} ({binary}) — соберите: GOBIN={binary.parent} "
+                f"go install {pin['module']}@{pin['version']} (это делает .ci/run)")
+    return None
 
 
 def seaweedfs_missing() -> str | None:
@@ -260,17 +297,76 @@ def start_s3rver(base: Path) -> S3rver:
     return instance
 
 
+# ── versitygw и gofakes3 ────────────────────────────────────────────────────────────────────────
+class GoServer:
+    """Один процесс versitygw (бэкенд posix) или gofakes3 (в памяти): свой порт, свой каталог."""
+
+    def __init__(self, kind: str, base: Path):
+        self.kind, self.base = kind, Path(base)
+        self.port = free_port()
+        if kind == "gofakes3":  # ключи gofakes3 не проверяет: любые подписанные запросы проходят
+            self.keys = ("GOFAKES3", "gofakes3-secret")
+        else:
+            self.keys = (f"VG{secrets.token_hex(9).upper()}", secrets.token_urlsafe(30))
+        self.process: ServerProcess | None = None
+
+    @property
+    def server(self):
+        from conftest import S3Server
+
+        return S3Server(self.kind, f"http://127.0.0.1:{self.port}", *self.keys)
+
+    def start(self, timeout: float = 30) -> None:
+        name = GO_KINDS[self.kind]
+        self.base.mkdir(parents=True, exist_ok=True)
+        env = _server_env(self.base)
+        if name == "gofakes3":  # -backend memory: данные только в памяти процесса
+            args = [str(go_binary(name)), "-backend", "memory", "-host", f"127.0.0.1:{self.port}"]
+        else:
+            data = self.base / "data"
+            data.mkdir(parents=True, exist_ok=True)
+            env.update(ROOT_ACCESS_KEY=self.keys[0], ROOT_SECRET_KEY=self.keys[1])  # не в argv: ps их не покажет
+            args = [str(go_binary(name)), "--port", f"127.0.0.1:{self.port}", "--quiet", "posix"]
+            if self.kind == "versitygw":
+                versions = self.base / "versions"
+                versions.mkdir(exist_ok=True)
+                args += ["--versioning-dir", str(versions)]
+            args.append(str(data))
+        self.process = ServerProcess(f"{self.kind} :{self.port}", args, self.base, env, self.base / f"{name}.log")
+        self.process.wait_ready(lambda: self.server.client().list_buckets(), timeout)
+
+    def stop(self) -> None:
+        if self.process:
+            self.process.stop()
+
+
+def start_go_server(kind: str, base: Path) -> GoServer:
+    """Запустить один versitygw или gofakes3 (kind: versitygw, versitygw-plain, gofakes3) в каталоге base."""
+    instance = GoServer(kind, base)
+    instance.start()
+    return instance
+
+
+GO_KINDS = {"versitygw": "versitygw", "versitygw-plain": "versitygw", "gofakes3": "gofakes3"}  # вид → бинарник
+
+
 if __name__ == "__main__":
     sys.path.insert(0, str(TESTS))
     kind = sys.argv[1] if len(sys.argv) > 1 else "seaweedfs"
     root = Path(sys.argv[2] if len(sys.argv) > 2 else f"/tmp/lecture-{kind}")
     root.mkdir(parents=True, exist_ok=True)
-    reason = seaweedfs_missing() if kind == "seaweedfs" else s3rver_missing()
+    if kind in GO_KINDS:
+        reason = go_server_missing(GO_KINDS[kind])
+    else:
+        reason = seaweedfs_missing() if kind == "seaweedfs" else s3rver_missing()
     if reason:
         sys.exit(reason)
     if kind == "seaweedfs":
         handles = [start_seaweedfs(root)]
         servers = handles[0].servers()
+    elif kind in GO_KINDS:
+        handles = [start_go_server(kind, root / f"{kind}{n}") for n in (1, 2)]
+        servers = [handle.server for handle in handles]
     else:
         handles = [start_s3rver(root / f"s3rver{n}") for n in (1, 2)]
         servers = [handle.server for handle in handles]

@@ -77,3 +77,35 @@ def test_cut_also_reaches_the_proxy(two_hosts_one_port, monkeypatch):
     deadline.cut_connections(deadline._peers(endpoint))
     assert cut(through_proxy)
     through_proxy.close()
+
+
+def test_a_deadline_in_the_middle_of_an_import_does_not_break_the_next_endpoint(tmp_path):
+    """Срок истёк, пока шаг импортировал s3fs (а тот — aiohttp): следующий эндпоинт импортирует заново.
+    Раньше падал AttributeError «module aiohttp has no attribute http_exceptions»: пакет Python
+    выкинул, а его подмодули остались, и к новому пакету они уже не привязывались."""
+    import subprocess
+
+    package = tmp_path / "slowpkg"
+    package.mkdir()
+    (package / "part.py").write_text("VALUE = 42\n")
+    flag = tmp_path / "slow-once"
+    flag.touch()
+    (package / "__init__.py").write_text(
+        "import os, time\nimport slowpkg.part\n"
+        f"if os.path.exists({str(flag)!r}):\n    os.remove({str(flag)!r})\n    time.sleep(30)\n")
+    script = f"""
+import sys
+sys.path[:0] = [{str(ROOT)!r}, {str(tmp_path)!r}]
+from types import SimpleNamespace
+from lecture import deadline
+endpoint = SimpleNamespace(hostname="127.0.0.1", port=9, secure=False)
+try:
+    with deadline.limit(1, endpoint):
+        import slowpkg
+except deadline.Expired:
+    print("срок истёк")
+import slowpkg
+print(slowpkg.part.VALUE)
+"""
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60)
+    assert result.stdout.split() == ["срок", "истёк", "42"], result.stdout + result.stderr

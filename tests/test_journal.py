@@ -195,7 +195,7 @@ def test_two_students_in_one_bucket_clean_up_only_their_own(servers, tmp_path):
     env_b = dict(env, HOME=str(student_b))
     for script in WRITERS:
         assert run_step(script, env_a, student_a).returncode == 0, script
-    time.sleep(1.1)  # B пишет те же ключи теми же байтами, но позже
+    time.sleep(2.1)  # B пишет те же ключи теми же байтами, но позже (больше чем на секунду)
     for script in WRITERS:
         assert run_step(script, env_b, student_b).returncode == 0, script
     s3 = servers[0].client()

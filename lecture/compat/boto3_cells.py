@@ -38,7 +38,7 @@ def boto3_put(run: Run) -> None:
 def boto3_head(run: Run) -> None:
     head = run.s3.head_object(Bucket=run.bucket, Key="boto3/object.txt")
     lacks(head["ContentLength"] != len(pieces.BODY), "не те байты")
-    lacks(head["Metadata"] != {"client": "boto3"}, "без метаданных")
+    lacks(pieces.lowered(head["Metadata"]) != {"client": "boto3"}, "без метаданных")
 
 
 @cell("objects", "boto3", "list_objects", needs=("put_object",))
@@ -65,7 +65,7 @@ def boto3_copy(run: Run) -> None:
                        MetadataDirective="REPLACE", ContentType=pieces.TEXT,
                        Metadata={"client": "boto3", "copied": "yes"})
     head = run.s3.head_object(Bucket=run.bucket, Key=key)
-    lacks(head["Metadata"] != {"client": "boto3", "copied": "yes"}, "не заменил")
+    lacks(pieces.lowered(head["Metadata"]) != {"client": "boto3", "copied": "yes"}, "не заменил")
 
 
 @cell("objects", "boto3", "tagging")

@@ -17,6 +17,13 @@ PART = 5 * MIB  # наименьшая часть составной загру�
 BIG = bytes(range(256)) * ((PART + 4096) // 256)  # две части: 5 МиБ и 4 КиБ
 SOON = 1  # секунда жизни ссылки, на которой проверяется срок
 SLOWEST = 2 * MIB  # байт в секунду: на составную загрузку срок больше
+# Hive-разбиение: значение ключа …/n=<значение>/data.parquet → строки файла в этой «папке».
+PARTS = {"1": ["S3", "как"], "2": ["стандарт"]}
+
+
+def lowered(metadata: dict) -> dict:
+    """Имена x-amz-meta-* — заголовки HTTP, регистр в них не важен (gofakes3 отдаёт Client)."""
+    return {name.lower(): value for name, value in metadata.items()}
 
 
 def public_read(bucket: str) -> str:
@@ -55,13 +62,13 @@ def anonymous_read(run: Run, client: str, allow: Callable, revoke: Callable) -> 
     run.wrote(client, key)
     run.s3.put_object(Bucket=run.bucket, Key=key, Body=BODY)
     closed, _ = run.kit.plain_http("GET", url, run.endpoint)
+    lacks(closed == 200, "открыт всем")  # политике нечего открывать: сервер прав не проверяет
     allow()
     try:
         opened, body = run.kit.plain_http("GET", url, run.endpoint)
     finally:
         revoke()
     closed_again, _ = run.kit.plain_http("GET", url, run.endpoint)
-    lacks(closed == 200, "открыт всем")
     lacks(opened == 403, "не открыл")
     lacks(opened != 200, f"HTTP {opened}")
     lacks(body != BODY, "не те байты")

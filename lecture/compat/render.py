@@ -14,6 +14,7 @@ OPERATIONS = {  # строка таблицы: что проверено, что
     "head_object": "HeadObject",  # размер тот же, метаданные вернулись
     "list_objects": "ListObjectsV2, «/»",  # Delimiter=/: ключ и «папка» (общий префикс)
     "get_range": "GetObject, Range",  # пришли ровно запрошенные байты
+    "partitioned": "Hive-разбиение",  # файлы …/n=1/, …/n=2/ прочитаны одной таблицей, n — из ключей
     "copy_object": "CopyObject REPLACE",  # копия в себя заменила метаданные
     "tagging": "Теги объекта",  # теги из PUT (X-Amz-Tagging) читаются GetObjectTagging
     "presigned": "Ссылка: PUT и GET",  # urllib без ключей пишет и читает те же байты
@@ -32,7 +33,7 @@ WORDS = {
     "без папок": "ListObjectsV2 с Delimiter=/ не вернул общих префиксов",
     "не тот список": "в списке не то, что записано",
     "не заменил": "CopyObject с REPLACE оставил прежние метаданные",
-    "без тегов": "теги из PUT (X-Amz-Tagging) не сохранились",
+    "без тегов": "теги из заголовка X-Amz-Tagging в PUT не сохранились (PutObjectTagging — отдельный запрос)",
     "без срока": "просроченная ссылка всё ещё открывает объект",
     "версий нет": "PutBucketVersioning принят, но PUT не выдаёт VersionId",
     "не та версия": "по VersionId первой версии читается другое",
@@ -42,6 +43,8 @@ WORDS = {
     "не закрыл": "после DeleteBucketPolicy объект всё ещё читается анонимно",
     "не удалён": "после DeleteObject объект на месте",
     "не те байты": "прочитано не то, что записано",
+    "другая операция": ("на ?policy, ?tagging или ?versioning сервер выполнил другую операцию "
+                        "(какую — строка «!» под таблицей compat.py)"),
 }
 STYLE = {OK: "green", UNUSED: "dim", SKIPPED: "dim", UNCHECKED: "bold red"}
 
@@ -78,7 +81,8 @@ def legend(rows: list[list[str]]) -> list[str]:
     return lines
 
 
-NAMES = {"boto3": "boto3", "minio": "minio", "duckdb": "DuckDB", "pandas": "pandas (s3fs)"}
+NAMES = {"boto3": "boto3", "minio": "minio", "duckdb": "DuckDB", "pandas": "pandas (s3fs)",
+         "pyarrow": "pyarrow (свой клиент на C++, pyarrow.fs.S3FileSystem)", "polars": "polars (Rust, object_store)"}
 
 
 def view(runs: list[Run], cells: list):

@@ -11,11 +11,12 @@ import time
 from collections.abc import Callable
 from functools import cached_property
 
-from lecture import deadline, duckdb_log, failures, uploads, wire
+from lecture import deadline, duckdb_log, failures, gaps, uploads, wire
 from lecture.screen import fail, warn
 
 OK, UNUSED, SKIPPED, UNCHECKED = "✓", "—", "·", "✗"
-CLIENTS = {"boto3": "b", "minio": "m", "duckdb": "d", "pandas": "p"}
+CLIENTS = {"boto3": "b", "minio": "m", "duckdb": "d", "pandas": "p", "pyarrow": "a", "polars": "r"}
+INSTEAD = "другая операция"  # клетка: сервер выполнил не ту операцию (lecture/gaps.py)
 NOT_FOUND = {"HTTP 404", "NoSuchKey", "NoSuchBucket"}
 # Фазы по порядку: бакет; объекты; политика; срок ссылок; DeleteObject; (уборка объектов) версии —
 # на пустом бакете; (уборка версий) DeleteBucket; бакет у minio — в конце.
@@ -77,6 +78,15 @@ class Run:
 
         return s3fs.S3FileSystem(**self.options)  # та же s3fs, что у pandas
 
+    @cached_property
+    def arrow(self):
+        return self.kit.pyarrow_filesystem(self.endpoint, writes=True)  # свой клиент pyarrow на C++, как в шаге 20
+
+    @cached_property
+    def polars(self) -> dict:
+        """storage_options polars для бакета матрицы; свой CA — в run.kit.polars_trust на время вызова."""
+        return self.kit.polars_options(self.endpoint, self.bucket)
+
     # ── одна клетка ───────────────────────────────────────────────────────────────────────────
 
     def attempt(self, client: str, operation: str, action: Callable, needs=(), slack: float = 0,
@@ -89,6 +99,7 @@ class Run:
             self.cells[operation, client] = SKIPPED
             return
         watch, seen = None, wire.seen(self.endpoint)
+        gaps.start()  # что сервер сделал вместо подресурса — только в этой клетке
         try:
             with deadline.limit(self.kit.DEADLINE + slack, self.endpoint) as watch:
                 action()
@@ -108,6 +119,10 @@ class Run:
         if isinstance(error, failures.Lacking):  # сервер ответил «да», но сделал не то
             self.streak = 0
             return str(error)
+        if instead := gaps.instead():  # на ?policy, ?tagging… сервер ответил другой операцией
+            self.streak = 0
+            self.problems.append((operation, client, f"сервер {instead}"))
+            return INSTEAD
         failure = explain(self, error, watch, seen)
         self.streak = self.streak + 1 if failure.code in failures.UNREACHABLE else 0
         self.lost = self.streak >= 2  # два сетевых сбоя подряд: эндпоинт пропал
