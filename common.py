@@ -15,7 +15,7 @@ from pathlib import Path
 
 from rich.text import Text
 
-from lecture import answers, duckdb_log, failures, gaps, guard, journal, settings, tools, wire
+from lecture import answers, duckdb_log, failures, gaps, guard, journal, masking, settings, tools, wire
 from lecture.plain_http import plain_http as _plain_http
 
 # Вывод и слова для зала живут в lecture/, шаги зовут их через common: common.table, common.plural…
@@ -235,7 +235,7 @@ plain_http = partial(_plain_http, timeout=READ_TIMEOUT)
 
 def mask_secrets(text: str, endpoint: Endpoint) -> str:
     """Ключ доступа и секрет в тексте — замаскированы (например, в заголовке Authorization)."""
-    return failures.mask(text, endpoint.secret_key, endpoint.access_key)
+    return masking.mask(text, endpoint.secret_key, endpoint.access_key)
 
 
 def run(main: Callable[[], int], ctrl_c: bool = True) -> int:

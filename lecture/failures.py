@@ -20,6 +20,8 @@ from typing import NamedTuple
 from urllib.parse import urlsplit
 from xml.etree import ElementTree
 
+from lecture import masking
+
 # Объяснения по-русски: {p} — начало имён переменных эндпоинта (FIRST → FIRST_SECRET_KEY),
 # {made_by} — кто создаёт бакеты лекции (шаг называет common: здесь о шагах не знают).
 EXPLANATIONS = {
@@ -299,23 +301,5 @@ def explain(error: BaseException, endpoint, expired_after: float | None, seen: s
 def describe(failure: Failure, endpoint, made_by: str = "шаг, создающий бакеты") -> str:
     """«код — объяснение» для строки ✗; текст сервера — только если своего объяснения нет, и с маской ключей."""
     text = failure.explanation.format(p=endpoint.prefix, made_by=made_by)
-    text = text or mask(failure.message, endpoint.secret_key, endpoint.access_key) or "сервер молчит"
+    text = text or masking.mask(failure.message, endpoint.secret_key, endpoint.access_key) or "сервер молчит"
     return f"{failure.code} — {text}" if failure.code else text
-
-
-def mask(text: str, secret_key: str, access_key: str) -> str:
-    """Ключи в тексте сервера или библиотеки — только целиком, не кусок имени бакета или переменной.
-    Секрет (base64: буквы, цифры, + / =) ищем целым; ключ доступа — между не-буквами (Credential=KEY/…),
-    но не внутри имени вроде KEY-tmp или KEY_ENDPOINT_URL."""
-    if secret_key:
-        text = re.sub(rf"(?<![\w+/=.-]){re.escape(secret_key)}(?![\w+/=.-])", mask_key(secret_key), text)
-    if access_key:
-        text = re.sub(rf"(?<![\w.-]){re.escape(access_key)}(?![\w.-])", mask_key(access_key), text)
-    return text
-
-
-def mask_key(key: str) -> str:
-    """AKIA…KY1; короткий ключ — две первые буквы и последняя (le…e), совсем короткий — только «…»."""
-    if len(key) > 10:
-        return f"{key[:4]}…{key[-3:]}"
-    return f"{key[:2]}…{key[-1:]}" if len(key) >= 6 else "…"

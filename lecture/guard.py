@@ -15,7 +15,7 @@ from types import SimpleNamespace
 
 from rich.text import Text
 
-from lecture import deadline, duckdb_log, failures, journal, report, uploads, wire
+from lecture import deadline, duckdb_log, failures, journal, masking, report, uploads, wire
 from lecture.screen import console, fail, warn
 from lecture.words import plural
 
@@ -43,7 +43,7 @@ def endpoint_block(endpoint, seconds: float, client: Callable, patience: float,
     client(endpoint) — клиент boto3 для отмены загрузок, patience — секунд на отмену,
     hints — подстановки в объяснения ({made_by} — кто создаёт бакеты лекции)."""
     console.rule(Text.assemble((endpoint.name, "bold"), f"  {endpoint.url}  ключ "
-                               f"{failures.mask_key(endpoint.access_key)}"), style="cyan")
+                               f"{masking.mask_key(endpoint.access_key)}"), style="cyan")
     failure = bug = None
     try:
         with deadline.limit(seconds, endpoint) as watch:
@@ -95,7 +95,7 @@ def unexpected(error: BaseException, endpoint=None) -> str:
     """Ошибка лекции: отчёт в файл, строка для зала (с --debug — и трассировка)."""
     def masked(text: str) -> str:
         for item in {*_known, *([endpoint] if endpoint else [])}:
-            text = failures.mask(text, item.secret_key, item.access_key)
+            text = masking.mask(text, item.secret_key, item.access_key)
         return text
 
     if flags.debug:

@@ -11,7 +11,7 @@ import time
 from collections.abc import Callable
 from functools import cached_property
 
-from lecture import deadline, duckdb_log, failures, gaps, uploads, wire
+from lecture import deadline, duckdb_log, failures, gaps, masking, uploads, wire
 from lecture.screen import fail, warn
 
 OK, UNUSED, SKIPPED, UNCHECKED = "✓", "—", "·", "✗"
@@ -136,7 +136,7 @@ class Run:
         Подсказки шагов лекции («бакеты создаёт шаг 6») здесь не к месту."""
         if failure.message:
             keys = self.endpoint.secret_key, self.endpoint.access_key
-            return f"{failure.code} — {failures.mask(failure.message, *keys)}"
+            return f"{failure.code} — {masking.mask(failure.message, *keys)}"
         return failures.describe(failure, self.endpoint, **self.kit.HINTS)
 
     # ── что записано ──────────────────────────────────────────────────────────────────────────
