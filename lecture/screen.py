@@ -125,6 +125,11 @@ def progress(total: int, *clients: str) -> Iterator[SimpleNamespace]:
                               minio=SimpleNamespace(set_meta=lambda **_: None, update=advance.get("minio")))
 
 
+def lowered(metadata: dict) -> dict:
+    """Имена x-amz-meta-* строчными: это заголовки HTTP, регистр в них не важен (gofakes3 отдаёт Client)."""
+    return {name.lower(): value for name, value in metadata.items()}
+
+
 def user_metadata(headers) -> dict:
     """Свои метаданные объекта из заголовков ответа: x-amz-meta-client → client."""
     return {k.lower().removeprefix("x-amz-meta-"): v for k, v in headers.items() if k.lower().startswith("x-amz-meta-")}

@@ -9,6 +9,7 @@ from functools import partial
 from lecture.compat import pieces, runner
 from lecture.compat.runner import Run
 from lecture.failures import lacks
+from lecture.screen import lowered
 
 CELLS: list = []
 cell = partial(runner.cell, CELLS)
@@ -38,7 +39,7 @@ def boto3_put(run: Run) -> None:
 def boto3_head(run: Run) -> None:
     head = run.s3.head_object(Bucket=run.bucket, Key="boto3/object.txt")
     lacks(head["ContentLength"] != len(pieces.BODY), "не те байты")
-    lacks(pieces.lowered(head["Metadata"]) != {"client": "boto3"}, "без метаданных")
+    lacks(lowered(head["Metadata"]) != {"client": "boto3"}, "без метаданных")
 
 
 @cell("objects", "boto3", "list_objects", needs=("put_object",))
@@ -65,7 +66,7 @@ def boto3_copy(run: Run) -> None:
                        MetadataDirective="REPLACE", ContentType=pieces.TEXT,
                        Metadata={"client": "boto3", "copied": "yes"})
     head = run.s3.head_object(Bucket=run.bucket, Key=key)
-    lacks(pieces.lowered(head["Metadata"]) != {"client": "boto3", "copied": "yes"}, "не заменил")
+    lacks(lowered(head["Metadata"]) != {"client": "boto3", "copied": "yes"}, "не заменил")
 
 
 @cell("objects", "boto3", "tagging")

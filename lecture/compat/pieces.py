@@ -21,11 +21,6 @@ SLOWEST = 2 * MIB  # байт в секунду: на составную заг�
 PARTS = {"1": ["S3", "как"], "2": ["стандарт"]}
 
 
-def lowered(metadata: dict) -> dict:
-    """Имена x-amz-meta-* — заголовки HTTP, регистр в них не важен (gofakes3 отдаёт Client)."""
-    return {name.lower(): value for name, value in metadata.items()}
-
-
 def public_read(bucket: str) -> str:
     """Политика «всем — GetObject» на объекты бакета."""
     return json.dumps({"Version": "2012-10-17", "Statement": [{
